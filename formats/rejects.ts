@@ -1,0 +1,38 @@
+// rejected.jsonl: every input unit a stage does not pass on, with where it came
+// from and why, so "nothing lost" can be checked by reading one file. Counts per
+// reason feed the stage summary.
+import { JsonlWriter } from './jsonl.ts';
+import type { Location } from './record.ts';
+
+export interface Rejected extends Location {
+  readonly reason: string;
+  readonly session?: string;
+  /** The offending content (a cell, a JSONL line), cut to a readable length. */
+  readonly detail?: string;
+}
+
+export class RejectLog {
+  readonly #writer: JsonlWriter;
+  readonly byReason = new Map<string, number>();
+  total = 0;
+
+  constructor(file: string) {
+    this.#writer = new JsonlWriter(file);
+  }
+
+  async reject(entry: Rejected): Promise<void> {
+    this.total++;
+    this.byReason.set(entry.reason, (this.byReason.get(entry.reason) ?? 0) + 1);
+    await this.#writer.write(entry);
+  }
+
+  /** `reason ×count, …` sorted by count, or `none`. */
+  describe(): string {
+    const parts = [...this.byReason].sort((a, b) => b[1] - a[1]).map(([reason, count]) => `${reason} ×${count}`);
+    return parts.length ? parts.join(', ') : 'none';
+  }
+
+  close(): Promise<void> {
+    return this.#writer.close();
+  }
+}

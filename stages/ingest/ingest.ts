@@ -1,0 +1,125 @@
+// Reads every raw file into records.jsonl / rejected.jsonl and accounts for each
+// input unit. Exceptions are the user's to fix (unknown headers, labels,
+// encodings): they stop the stage rather than drop data silently.
+import path from 'node:path';
+import { GlmflowError } from '../../engine/errors.ts';
+import type { RecordRole } from '../../formats/record.ts';
+import { detectEncoding, parseCsv } from './csv.ts';
+import { readJsonFile } from './jsonl.ts';
+import { LOADER_EXTENSIONS, readLoader } from './loader.ts';
+import { conversationColumns, mapColumns, RoleMapper, type ColumnOverrides } from './mapping.ts';
+import { ObjectReader } from './objects.ts';
+import { IngestSink } from './sink.ts';
+import { cellText, TableReader } from './table.ts';
+import { readSheets } from './xlsx.ts';
+
+export interface IngestOptions {
+  readonly projectDir: string;
+  /** `auto`, or a WHATWG label (utf-8, gbk, …) for every CSV. */
+  readonly encoding: string;
+  readonly columns: ColumnOverrides;
+  readonly roles: Readonly<Record<string, RecordRole>>;
+  readonly unknownLabels: 'error' | 'reject';
+  readonly log: (message: string) => void;
+}
+
+export interface IngestReport {
+  readonly files: number;
+  /** Table rows, JSONL lines and loader items read. */
+  readonly unitsIn: number;
+  readonly unitsAccepted: number;
+  readonly records: number;
+  readonly rejected: number;
+  readonly rejectedByReason: string;
+  /** Files and sheets left out, and why. */
+  readonly notes: readonly string[];
+}
+
+export async function ingest(files: readonly string[], outputs: { records: string; rejected: string }, options: IngestOptions): Promise<IngestReport> {
+  const sink = new IngestSink(outputs.records, outputs.rejected, new RoleMapper(options.roles));
+  const notes: string[] = [];
+  const note = (message: string): void => {
+    notes.push(message);
+    options.log(message);
+  };
+  try {
+    for (const file of files) {
+      const relative = relativeTo(options.projectDir, file);
+      const before = sink.unitsIn;
+      await readFile(file, relative, sink, options, note);
+      options.log(`${relative}: ${sink.unitsIn - before} rows/lines`);
+      const labelsError = options.unknownLabels === 'error' ? sink.roles.unknownLabelsError() : undefined;
+      if (labelsError) throw new GlmflowError(`${relative}: ${labelsError.message}`, labelsError.hint);
+    }
+  } finally {
+    await sink.close();
+  }
+  if (sink.unitsIn !== sink.unitsAccepted + sink.rejects.total) {
+    throw new Error(`ingest lost input: ${sink.unitsIn} in, ${sink.unitsAccepted} accepted, ${sink.rejects.total} rejected`);
+  }
+  return {
+    files: files.length,
+    unitsIn: sink.unitsIn,
+    unitsAccepted: sink.unitsAccepted,
+    records: sink.records.count,
+    rejected: sink.rejects.total,
+    rejectedByReason: sink.rejects.describe(),
+    notes,
+  };
+}
+
+async function readFile(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {
+  const extension = path.extname(file).toLowerCase();
+  if (extension === '.csv' || extension === '.tsv') return readCsv(file, relative, sink, options);
+  if (extension === '.xlsx') return readWorkbook(file, relative, sink, options, note);
+  if (extension === '.jsonl' || extension === '.json') return readJsonFile(file, relative, new ObjectReader(sink, options.columns));
+  if (LOADER_EXTENSIONS.includes(extension)) return readLoader(file, relative, new ObjectReader(sink, options.columns));
+  note(`${relative}: skipped, not a data file (reads .xlsx, .csv, .tsv, .jsonl, .json and loader modules ${LOADER_EXTENSIONS.join(' ')})`);
+}
+
+async function readCsv(file: string, relative: string, sink: IngestSink, options: IngestOptions): Promise<void> {
+  const encoding = options.encoding === 'auto' ? await detectEncoding(file) : options.encoding;
+  options.log(`${relative}: ${encoding}${options.encoding === 'auto' ? ' (detected)' : ''}`);
+  let table: TableReader | undefined;
+  await parseCsv(file, encoding, async (rows, firstRow) => {
+    for (const [index, cells] of rows.entries()) {
+      const row = firstRow + index;
+      if (table) await table.row(cells, { file: relative, row });
+      else table = new TableReader(sink, mapColumns(cells, options.columns, relative));
+    }
+  });
+}
+
+async function readWorkbook(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {
+  const skipped: { name: string; headers: string[] }[] = [];
+  let conversationSheets = 0;
+  for await (const sheet of readSheets(file)) {
+    let table: TableReader | undefined;
+    let headers: string[] | undefined;
+    let rows = 0;
+    for await (const { cells, row } of sheet.rows) {
+      if (headers === undefined) {
+        headers = cells.map(cellText);
+        const columns = conversationColumns(headers, options.columns, `${relative}, sheet ${sheet.name}`);
+        if (columns) table = new TableReader(sink, columns);
+      } else if (table) {
+        await table.row(cells, { file: relative, sheet: sheet.name, row });
+      } else rows++;
+    }
+    if (table) conversationSheets++;
+    else {
+      skipped.push({ name: sheet.name, headers: headers ?? [] });
+      note(`${relative}: sheet "${sheet.name}" skipped, not conversation data (${rows} rows; headers: ${headers?.map((h) => h.trim()).join(', ') || 'none'})`);
+    }
+  }
+  const [first] = skipped;
+  if (conversationSheets === 0 && first) {
+    // Explain with the first sheet's headers; the others are named in the message.
+    mapColumns(first.headers, options.columns, `${relative}: no sheet holds conversation data (sheets: ${skipped.map((s) => `"${s.name}"`).join(', ')}); sheet "${first.name}"`);
+  }
+}
+
+function relativeTo(projectDir: string, file: string): string {
+  const relative = path.relative(projectDir, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
+}
