@@ -1,0 +1,288 @@
+// The command line behind `npx tsx pipeline.ts …`: run, status, explain, dag,
+// runs, gc, plus commands a pipeline adds (tokenize, chat…).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { Display, formatBytes, formatDuration, summaryTable, table } from './display.ts';
+import { describeError, GlmflowError } from './errors.ts';
+import { execute } from './execute.ts';
+import { short } from './hash.ts';
+import { describeChanges } from './key.ts';
+import { ProjectLock } from './lock.ts';
+import { loadConfigFile, NO_PARAMS, parseSetFlags, type ParamSources } from './params.ts';
+import type { Pipeline } from './pipeline.ts';
+import { plan, type Assessment } from './plan.ts';
+import { Workspace } from './workspace.ts';
+
+export interface ExtraCommand {
+  readonly summary: string;
+  run(argv: string[]): Promise<number | void>;
+}
+
+export interface CliOptions {
+  readonly projectDir: string;
+  readonly commands?: Readonly<Record<string, ExtraCommand>>;
+  /** Where command output goes (tests capture it). */
+  readonly stdout?: NodeJS.WriteStream;
+}
+
+const HELP = `glmflow: fine-tune ChatGLM3 on your customer-service chats, as a cached pipeline.
+
+Usage: npx tsx pipeline.ts <command> [options]
+
+Commands
+  run [stage...]        run the stages needed for the targets (default: all) that are stale
+      --set stage.param=value   override a param (repeatable)      e.g. --set split.subset=0.2
+      --config file.yaml        params per stage, e.g. "split: {subset: 0.2}"
+      --force stage             rerun a stage even if fresh (repeatable)
+      --dry-run                 print the plan, write nothing
+      --jobs N                  stages run at once (default: cores)
+      --no-wait                 fail at once if another run holds the project
+      --backend wasm|cpu|tensorflow   tfjs backend for model stages (default: automatic)
+  status [stage...]     each stage fresh or stale, with the reason           [--json]
+  explain <stage>       the parts of a stage's cache key and what changed    [--json]
+  dag                   the pipeline graph                [--format text|mermaid|dot]
+  runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
+  gc                    delete cached outputs no longer referenced, print bytes freed
+%EXTRA%
+Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
+--set and --config are accepted by run, status and explain (params change keys).
+
+Examples
+  npx tsx pipeline.ts run train                       # everything up to training
+  npx tsx pipeline.ts run split --set split.subset=0.2 # a quick experiment on 20% of the data
+  npx tsx pipeline.ts status                          # what would run, and why
+  npx tsx pipeline.ts explain convert                 # why convert is stale`;
+
+const OPTIONS = {
+  set: { type: 'string', multiple: true },
+  config: { type: 'string', multiple: true },
+  force: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  jobs: { type: 'string' },
+  'no-wait': { type: 'boolean' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  format: { type: 'string' },
+  limit: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export async function runCli(pipeline: Pipeline, argv: readonly string[], options: CliOptions): Promise<number> {
+  const out = options.stdout ?? process.stdout;
+  const print = (text: string): void => void out.write(text + '\n');
+  const [command, ...rest] = argv;
+  const extra = command ? options.commands?.[command] : undefined;
+  try {
+    if (extra) return (await extra.run(rest)) ?? 0;
+    if (!command || command === 'help' || command === '--help' || command === '-h') {
+      const extras = Object.entries(options.commands ?? {}).map(([name, c]) => `  ${name.padEnd(22)}${c.summary}`);
+      print(HELP.replace('%EXTRA%', extras.join('\n')));
+      return command ? 0 : 1;
+    }
+    const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    if (values.help) {
+      print(HELP.replace('%EXTRA%', ''));
+      return 0;
+    }
+    if (values.backend) process.env['GLMFLOW_BACKEND'] = values.backend;
+    let params: ParamSources = NO_PARAMS;
+    for (const file of values.config ?? []) params = await loadConfigFile(file, params);
+    params = parseSetFlags(values.set ?? [], params);
+    for (const target of positionals) if (command !== 'run' && command !== 'status' && command !== 'explain') throw new GlmflowError(`"${command}" takes no stage names (got "${target}")`);
+
+    switch (command) {
+      case 'run':
+        return await runCommand(pipeline, options.projectDir, positionals, params, values, print);
+      case 'status':
+        return withWorkspace(pipeline, options.projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
+      case 'explain':
+        if (positionals.length !== 1) throw new GlmflowError('explain takes one stage name', `stages: ${pipeline.names.join(', ')}`);
+        return withWorkspace(pipeline, options.projectDir, params, true, (ws) => explainCommand(ws, positionals[0]!, Boolean(values.json), print));
+      case 'dag':
+        print(dagText(pipeline, values.format ?? 'text'));
+        return 0;
+      case 'runs':
+        return withWorkspace(pipeline, options.projectDir, params, true, (ws) => runsCommand(ws, Number(values.limit ?? 20), Boolean(values.json), print));
+      case 'gc':
+        return await gcCommand(pipeline, options.projectDir, print);
+      default:
+        throw new GlmflowError(`unknown command "${command}"`, 'run `npx tsx pipeline.ts --help` for the list');
+    }
+  } catch (error) {
+    process.stderr.write(`error: ${describeError(error)}\n`);
+    return 2;
+  }
+}
+
+function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSources, dryRun: boolean, fn: (ws: Workspace) => number): number {
+  const ws = new Workspace(pipeline, projectDir, params, dryRun);
+  try {
+    return fn(ws);
+  } finally {
+    ws.close();
+  }
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void): Promise<number> {
+  for (const t of [...targets, ...(values.force ?? [])]) pipeline.node(t);
+  const force = new Set(values.force ?? []);
+  const dryRun = Boolean(values['dry-run']);
+  const started = performance.now();
+  const display = new Display();
+  const ws = new Workspace(pipeline, projectDir, params, dryRun);
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    display.info('interrupt received: stopping after the running stages notice (Ctrl-C again to force)');
+    process.off('SIGINT', onSignal);
+    abort.abort();
+  };
+  let lock: ProjectLock | undefined;
+  try {
+    if (dryRun) {
+      const planned = plan(ws, targets, { force });
+      print(planText(planned, 'would run'));
+      return 0;
+    }
+    const command = process.argv.slice(2).join(" ") || "run";
+    lock = await ProjectLock.acquire(ws.paths.lock, { wait: !values['no-wait'], command, onWait: (m) => display.info(m) });
+    const planned = plan(ws, targets, { force });
+    const toRun = planned.filter((a) => a.state !== 'fresh');
+    if (toRun.length) display.info(`glmflow: ${planned.length} stages, ${planned.length - toRun.length} fresh, ${toRun.length} to run or restore`);
+    const runId = ws.db.startRun(command);
+    process.on('SIGINT', onSignal);
+    const jobs = values.jobs ? Number(values.jobs) : availableParallelism();
+    if (!Number.isInteger(jobs) || jobs < 1) throw new GlmflowError(`--jobs must be a positive whole number (got "${values.jobs}")`);
+    const results = await execute(ws, planned, { runId, concurrency: jobs, signal: abort.signal, display, force });
+    const failed = results.filter((r) => r.outcome === 'failed');
+    ws.db.finishRun(runId, abort.signal.aborted ? 'interrupted' : failed.length ? 'failed' : 'ok');
+    const elapsed = formatDuration(performance.now() - started);
+    if (results.every((r) => r.outcome === 'fresh')) {
+      print(`✓ up to date: ${results.map((r) => r.stage).join(', ')} (nothing to run, ${elapsed})`);
+      return 0;
+    }
+    print('\n' + summaryTable(results));
+    for (const r of results) for (const line of r.summary) print(`${r.stage}: ${line}`);
+    if (failed.length) {
+      const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.stage);
+      for (const f of failed) print(`\n✗ ${f.stage} failed: ${f.error}\n  log: ${f.logPath}`);
+      if (skipped.length) print(`skipped because of the failure: ${skipped.join(', ')}`);
+      print(`fix the cause, then rerun: npx tsx pipeline.ts run ${targets.join(' ')}`.trimEnd() + ' (completed stages stay cached)');
+      return 1;
+    }
+    if (abort.signal.aborted) return 130;
+    print(`\n✓ done in ${elapsed}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    lock?.release();
+    ws.close();
+  }
+}
+
+function planText(planned: readonly Assessment[], verb: string): string {
+  return table(
+    ['stage', 'state', 'why'],
+    planned.map((a) => [a.stage, a.state === 'stale' ? verb : a.state, a.reasons.join('; ')]),
+  );
+}
+
+function statusCommand(ws: Workspace, targets: string[], json: boolean, print: (t: string) => void): number {
+  const planned = plan(ws, targets);
+  if (json) print(JSON.stringify(planned.map((a) => ({ stage: a.stage, state: a.state, reasons: a.reasons, key: a.key ?? null }))));
+  else print(planText(planned, 'stale'));
+  return 0;
+}
+
+function explainCommand(ws: Workspace, stage: string, json: boolean, print: (t: string) => void): number {
+  const planned = plan(ws, [stage]);
+  const a = planned.at(-1)!;
+  const latest = ws.db.latest(stage);
+  const changes = a.details ? describeChanges(latest?.details, a.details) : a.reasons;
+  if (json) {
+    print(JSON.stringify({ stage, state: a.state, key: a.key ?? null, details: a.details ?? null, lastKey: latest?.key ?? null, lastDetails: latest?.details ?? null, changes: a.state === 'fresh' ? [] : changes }));
+    return 0;
+  }
+  print(`${stage}: ${a.state}${a.key ? ` (key ${short(a.key)})` : ''}`);
+  print(latest ? `  last committed: key ${short(latest.key)}, ${new Date(latest.createdAt).toISOString()}, took ${formatDuration(latest.durationMs)}` : '  never committed');
+  if (a.details) {
+    const d = a.details;
+    print(`  engine format  ${d.engine}`);
+    print(`  sources        ${Object.entries(d.sources).map(([f, h]) => `${f} ${short(h)}`).join('\n                 ')}`);
+    print(`  params         ${Object.keys(d.params).length ? JSON.stringify(d.params) : '(none)'}`);
+    for (const [name, input] of Object.entries(d.inputs)) print(`  input          ${name} ← ${input.from} ${short(input.hash)}`);
+    for (const [group, files] of Object.entries(d.files)) {
+      const list = Object.entries(files);
+      print(`  files.${group.padEnd(8)} ${list.length} file(s)${list.length <= 5 ? ': ' + list.map(([f, h]) => `${f} ${short(h)}`).join(', ') : ''}`);
+    }
+    if (Object.keys(d.packages).length) print(`  packages       ${Object.entries(d.packages).map(([p, v]) => `${p}@${v}`).join(', ')}`);
+  }
+  if (a.state !== 'fresh') {
+    print('  changed since the last commit:');
+    for (const change of changes) print(`    - ${change}`);
+  }
+  return 0;
+}
+
+export function dagText(pipeline: Pipeline, format: string): string {
+  const edges = pipeline.names.flatMap((stage) => Object.entries(pipeline.node(stage).inputs).map(([input, ref]) => ({ from: ref.stage, to: stage, label: ref.output === input ? input : `${ref.output} → ${input}` })));
+  switch (format) {
+    case 'mermaid':
+      return ['flowchart LR', ...pipeline.names.map((s) => `  ${s}[${s}]`), ...edges.map((e) => `  ${e.from} -->|${e.label}| ${e.to}`)].join('\n');
+    case 'dot':
+      return ['digraph glmflow {', '  rankdir=LR;', ...pipeline.names.map((s) => `  "${s}";`), ...edges.map((e) => `  "${e.from}" -> "${e.to}" [label="${e.label}"];`), '}'].join('\n');
+    case 'text':
+      return pipeline.names
+        .map((stage) => {
+          const node = pipeline.node(stage);
+          const from = Object.entries(node.inputs).map(([input, ref]) => `${ref.stage}.${ref.output}${ref.output === input ? '' : ` as ${input}`}`);
+          const outs = Object.values(node.def.outputs).map((o) => o.file);
+          return `${stage.padEnd(10)} ${from.length ? '← ' + from.join(', ') : '← (files)'}\n${' '.repeat(11)}→ ${outs.join(', ')}`;
+        })
+        .join('\n');
+    default:
+      throw new GlmflowError(`unknown dag format "${format}"`, 'use --format text, mermaid or dot');
+  }
+}
+
+function runsCommand(ws: Workspace, limit: number, json: boolean, print: (t: string) => void): number {
+  const runs = ws.db.runs(limit);
+  if (json) {
+    print(JSON.stringify(runs));
+    return 0;
+  }
+  if (!runs.length) {
+    print('no runs yet: start one with `npx tsx pipeline.ts run`');
+    return 0;
+  }
+  const rows = runs.map((r) => {
+    const ran = r.stages.filter((s) => s.outcome === 'ran').map((s) => `${s.stage} ${formatDuration(s.durationMs)}`);
+    const failed = r.stages.filter((s) => s.outcome === 'failed').map((s) => s.stage);
+    return [
+      String(r.id),
+      new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+      r.finishedAt ? formatDuration(r.finishedAt - r.startedAt) : '-',
+      r.status,
+      [ran.length ? `ran ${ran.join(', ')}` : 'nothing ran', failed.length ? `failed ${failed.join(', ')}` : ''].filter(Boolean).join('; '),
+      r.command,
+    ];
+  });
+  print(table(['run', 'started (UTC)', 'took', 'status', 'stages', 'command'], rows));
+  return 0;
+}
+
+async function gcCommand(pipeline: Pipeline, projectDir: string, print: (t: string) => void): Promise<number> {
+  const ws = new Workspace(pipeline, projectDir);
+  const lock = await ProjectLock.acquire(ws.paths.lock, { wait: true, command: 'gc', onWait: (m) => process.stderr.write(m + '\n') });
+  try {
+    ws.db.forgetStages(pipeline.names);
+    const dropped = ws.db.dropAllButLatest();
+    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects());
+    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}`);
+    return 0;
+  } finally {
+    lock.release();
+    ws.close();
+  }
+}

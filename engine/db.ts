@@ -1,0 +1,159 @@
+// The engine's SQLite state: file hash memo, run cache (key → outputs), the key
+// each stage last committed, and run history. WAL mode so readers (status, the
+// dashboard) never block a running pipeline.
+import Database from 'better-sqlite3';
+import type { KeyDetails } from './key.ts';
+
+export interface StatRecord {
+  readonly size: number;
+  readonly mtimeNs: string;
+  readonly ino: string;
+  readonly hash: string;
+}
+
+export interface OutputRecord {
+  readonly hash: string;
+  readonly size: number;
+}
+
+export interface CacheEntry {
+  readonly key: string;
+  readonly stage: string;
+  readonly details: KeyDetails;
+  readonly outputs: Readonly<Record<string, OutputRecord>>;
+  readonly createdAt: number;
+  readonly durationMs: number;
+}
+
+export type StageOutcome = 'ran' | 'fresh' | 'restored' | 'failed' | 'skipped';
+
+export interface RunRecord {
+  readonly id: number;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly command: string;
+  readonly status: 'running' | 'ok' | 'failed' | 'interrupted';
+  readonly pid: number;
+  readonly stages: readonly { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string }[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS file_stat (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns TEXT NOT NULL, ino TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cache_entry (key TEXT PRIMARY KEY, stage TEXT NOT NULL, details TEXT NOT NULL, outputs TEXT NOT NULL, created_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS latest (stage TEXT PRIMARY KEY, key TEXT NOT NULL REFERENCES cache_entry(key));
+CREATE TABLE IF NOT EXISTS run (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER, command TEXT NOT NULL, status TEXT NOT NULL, pid INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS run_stage (run_id INTEGER NOT NULL REFERENCES run(id), stage TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, duration_ms INTEGER NOT NULL, log_path TEXT, summary TEXT NOT NULL, PRIMARY KEY (run_id, stage));
+`;
+
+export class StateDb {
+  readonly #db: Database.Database;
+
+  constructor(file: string, options: { readonly?: boolean } = {}) {
+    this.#db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    if (!options.readonly) {
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.exec(SCHEMA);
+    }
+    this.#db.pragma('busy_timeout = 5000');
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** All stat records at once: one query beats thousands of point lookups on a no-op run. */
+  statRecords(): Map<string, StatRecord> {
+    const rows = this.#db.prepare('SELECT path, size, mtime_ns AS mtimeNs, ino, hash FROM file_stat').all() as (StatRecord & { path: string })[];
+    return new Map(rows.map(({ path, ...record }) => [path, record]));
+  }
+
+  saveStats(records: ReadonlyMap<string, StatRecord>): void {
+    if (records.size === 0) return;
+    const upsert = this.#db.prepare('INSERT OR REPLACE INTO file_stat (path, size, mtime_ns, ino, hash) VALUES (?, ?, ?, ?, ?)');
+    this.#db.transaction(() => {
+      for (const [path, r] of records) upsert.run(path, r.size, r.mtimeNs, r.ino, r.hash);
+    })();
+  }
+
+  entry(key: string): CacheEntry | undefined {
+    const row = this.#db.prepare('SELECT * FROM cache_entry WHERE key = ?').get(key) as EntryRow | undefined;
+    return row && toEntry(row);
+  }
+
+  latest(stage: string): CacheEntry | undefined {
+    const row = this.#db.prepare('SELECT e.* FROM cache_entry e JOIN latest l ON l.key = e.key WHERE l.stage = ?').get(stage) as EntryRow | undefined;
+    return row && toEntry(row);
+  }
+
+  /** The commit marker: the entry and the stage's latest pointer land in one transaction, after the objects exist. */
+  commit(entry: CacheEntry): void {
+    this.#db.transaction(() => {
+      this.#db
+        .prepare('INSERT OR REPLACE INTO cache_entry (key, stage, details, outputs, created_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(entry.key, entry.stage, JSON.stringify(entry.details), JSON.stringify(entry.outputs), entry.createdAt, entry.durationMs);
+      this.setLatest(entry.stage, entry.key);
+    })();
+  }
+
+  setLatest(stage: string, key: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO latest (stage, key) VALUES (?, ?)').run(stage, key);
+  }
+
+  /** Entries kept by gc: each stage's latest. Everything else is history that can be dropped. */
+  dropAllButLatest(): number {
+    return this.#db.prepare('DELETE FROM cache_entry WHERE key NOT IN (SELECT key FROM latest)').run().changes;
+  }
+
+  forgetStages(keep: readonly string[]): void {
+    const placeholders = keep.map(() => '?').join(',') || "''";
+    this.#db.prepare(`DELETE FROM latest WHERE stage NOT IN (${placeholders})`).run(...keep);
+  }
+
+  referencedObjects(): Set<string> {
+    const rows = this.#db.prepare('SELECT outputs FROM cache_entry').all() as { outputs: string }[];
+    const hashes = new Set<string>();
+    for (const row of rows) for (const out of Object.values(JSON.parse(row.outputs) as Record<string, OutputRecord>)) hashes.add(out.hash);
+    return hashes;
+  }
+
+  startRun(command: string): number {
+    return Number(this.#db.prepare("INSERT INTO run (started_at, command, status, pid) VALUES (?, ?, 'running', ?)").run(Date.now(), command, process.pid).lastInsertRowid);
+  }
+
+  recordStage(runId: number, r: { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string }): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO run_stage (run_id, stage, outcome, reason, duration_ms, log_path, summary) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, r.stage, r.outcome, r.reason, Math.round(r.durationMs), r.logPath, r.summary);
+  }
+
+  finishRun(runId: number, status: RunRecord['status']): void {
+    this.#db.prepare('UPDATE run SET finished_at = ?, status = ? WHERE id = ?').run(Date.now(), status, runId);
+  }
+
+  runs(limit: number): RunRecord[] {
+    const runs = this.#db.prepare('SELECT id, started_at AS startedAt, finished_at AS finishedAt, command, status, pid FROM run ORDER BY id DESC LIMIT ?').all(limit) as Omit<RunRecord, 'stages'>[];
+    const stages = this.#db.prepare('SELECT stage, outcome, reason, duration_ms AS durationMs, log_path AS logPath, summary FROM run_stage WHERE run_id = ? ORDER BY rowid');
+    return runs.map((run) => ({ ...run, stages: stages.all(run.id) as RunRecord['stages'][number][] }));
+  }
+}
+
+interface EntryRow {
+  key: string;
+  stage: string;
+  details: string;
+  outputs: string;
+  created_at: number;
+  duration_ms: number;
+}
+
+function toEntry(row: EntryRow): CacheEntry {
+  return {
+    key: row.key,
+    stage: row.stage,
+    details: JSON.parse(row.details) as KeyDetails,
+    outputs: JSON.parse(row.outputs) as Record<string, OutputRecord>,
+    createdAt: row.created_at,
+    durationMs: row.duration_ms,
+  };
+}

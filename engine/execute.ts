@@ -1,0 +1,163 @@
+// Executes a plan. Independent stages run concurrently (p-queue); a stage
+// claiming a resource waits for whoever holds it. Each run writes into a
+// staging folder; only after run() resolves are its outputs moved into the
+// object store and the cache row committed (the commit marker), then the
+// artifacts/ view refreshed. A failure or a kill before the commit leaves the
+// cache exactly as it was.
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import type { CacheEntry, OutputRecord } from './db.ts';
+import type { Display, StageResult } from './display.ts';
+import { describeError, GlmflowError } from './errors.ts';
+import { assess, type Assessment, type PlanOptions } from './plan.ts';
+import type { StageContext } from './stage.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface ExecuteOptions extends PlanOptions {
+  readonly runId: number;
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  readonly display: Display;
+}
+
+export async function execute(ws: Workspace, planned: readonly Assessment[], options: ExecuteOptions): Promise<StageResult[]> {
+  const queue = new PQueue({ concurrency: options.concurrency });
+  const resources = new ResourceLocks();
+  const committed = new Map<string, CacheEntry | undefined>();
+  const results = new Map<string, Promise<StageResult>>();
+
+  const settle = async (first: Assessment): Promise<StageResult> => {
+    const node = ws.pipeline.node(first.stage);
+    const upstream = await Promise.all(ws.pipeline.upstreamOf(first.stage).map((up) => results.get(up)!));
+    const blocked = upstream.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped');
+    if (blocked.length) return finish(ws, options, skip(first.stage, `upstream ${blocked.map((r) => r.stage).join(', ')} did not complete`));
+    if (options.signal.aborted) return finish(ws, options, skip(first.stage, 'interrupted'));
+
+    // Upstreams that ran now have outputs: the key can be known, and may hit the cache (early cutoff).
+    const a = first.key ? first : assess(ws, first.stage, committed, options);
+    if (a.state !== 'stale') {
+      committed.set(a.stage, a.entry);
+      if (a.state === 'restore') ws.db.setLatest(a.stage, a.key!);
+      refreshView(ws, a.stage, a.entry!);
+      const early = !first.key && a.state === 'fresh' ? 'upstream reran with identical outputs (early cutoff)' : a.reasons[0]!;
+      return finish(ws, options, { ...emptyResult(a.stage), outcome: a.state === 'fresh' ? 'fresh' : 'restored', reason: early, outputs: viewOutputs(ws, a.stage, a.entry!) });
+    }
+    const result = await queue.add(() => resources.with(node.def.resources ?? [], () => runStage(ws, a, options)));
+    if (result.outcome === 'ran') committed.set(a.stage, ws.db.latest(a.stage));
+    return result;
+  };
+
+  for (const a of planned) {
+    if (a.state !== 'stale') committed.set(a.stage, a.entry);
+    results.set(a.stage, settle(a));
+  }
+  return Promise.all(planned.map((a) => results.get(a.stage)!));
+}
+
+async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): Promise<StageResult> {
+  const def = ws.pipeline.node(a.stage).def;
+  if (options.signal.aborted) return finish(ws, options, skip(a.stage, 'interrupted'));
+  const staging = path.join(ws.paths.tmp, `${options.runId}-${a.stage}`);
+  const logPath = path.join(ws.paths.logs, String(options.runId), `${a.stage}.log`);
+  const workDir = path.join(ws.paths.work, a.stage);
+  rmSync(staging, { recursive: true, force: true });
+  for (const dir of [staging, path.dirname(logPath), workDir]) mkdirSync(dir, { recursive: true });
+  const log = openSync(logPath, 'a');
+  const summary: string[] = [];
+  const started = Date.now();
+  const writeLog = (line: string): void => void writeSync(log, `${new Date().toISOString()} ${line}\n`);
+  options.display.stageStarted(a.stage, a.reasons);
+  writeLog(`stage ${a.stage} (key ${a.key}): ${a.reasons.join('; ')}`);
+
+  const outputs = Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(staging, spec.file)]));
+  const inputs = Object.fromEntries(
+    Object.entries(ws.pipeline.node(a.stage).inputs).map(([name, ref]) => {
+      const entry = ws.db.latest(ref.stage);
+      const record = entry?.outputs[ref.output];
+      if (!record) throw new Error(`internal: input ${name} of ${a.stage} has no committed upstream`);
+      return [name, ws.store.objectPath(record.hash)];
+    }),
+  );
+  const ctx: StageContext<Record<string, unknown>, Record<string, string>, typeof def.outputs, string> = {
+    stage: a.stage,
+    params: a.params,
+    inputs,
+    files: a.files,
+    outputs,
+    workDir,
+    projectDir: ws.paths.project,
+    signal: options.signal,
+    log: writeLog,
+    progress: (done, total, detail) => options.display.progress(a.stage, done, total, detail ?? ''),
+    summary: (line) => {
+      summary.push(line);
+      writeLog(`summary: ${line}`);
+    },
+  };
+
+  try {
+    await def.run(ctx);
+    if (options.signal.aborted) throw new GlmflowError('interrupted');
+    const records: Record<string, OutputRecord> = {};
+    for (const [name, file] of Object.entries(outputs)) {
+      if (!existsSync(file)) throw new GlmflowError(`stage "${a.stage}" finished without writing its output "${name}" (${path.basename(file)})`, 'a stage must write every output it declares, even an empty file');
+      records[name] = ws.store.put(file);
+    }
+    const entry: CacheEntry = { key: a.key!, stage: a.stage, details: a.details!, outputs: records, createdAt: Date.now(), durationMs: Date.now() - started };
+    ws.db.commit(entry);
+    refreshView(ws, a.stage, entry);
+    writeLog(`committed ${Object.keys(records).length} outputs`);
+    return finish(ws, options, { stage: a.stage, outcome: 'ran', reason: a.reasons.join('; '), durationMs: Date.now() - started, outputs: viewOutputs(ws, a.stage, entry), summary, logPath });
+  } catch (error) {
+    writeLog(`FAILED: ${describeError(error)}`);
+    const message = error instanceof GlmflowError ? describeError(error) : error instanceof Error ? error.message : String(error);
+    return finish(ws, options, { stage: a.stage, outcome: 'failed', reason: a.reasons.join('; '), durationMs: Date.now() - started, outputs: [], summary, logPath, error: message });
+  } finally {
+    closeSync(log);
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function refreshView(ws: Workspace, stage: string, entry: CacheEntry): void {
+  if (ws.store.viewIsCurrent(stage, entry.key)) return;
+  const files = Object.fromEntries(Object.entries(ws.pipeline.node(stage).def.outputs).map(([name, spec]) => [name, spec.file]));
+  ws.store.materialize(stage, entry.key, files, entry.outputs);
+}
+
+function viewOutputs(ws: Workspace, stage: string, entry: CacheEntry): { file: string; size: number }[] {
+  const def = ws.pipeline.node(stage).def;
+  return Object.entries(entry.outputs).map(([name, record]) => ({ file: def.outputs[name]?.file ?? name, size: record.size }));
+}
+
+function emptyResult(stage: string): StageResult {
+  return { stage, outcome: 'fresh', reason: '', durationMs: 0, outputs: [], summary: [], logPath: null };
+}
+
+function skip(stage: string, reason: string): StageResult {
+  return { ...emptyResult(stage), outcome: 'skipped', reason };
+}
+
+function finish(ws: Workspace, options: ExecuteOptions, result: StageResult): StageResult {
+  ws.db.recordStage(options.runId, { ...result, summary: result.summary.join('\n') });
+  if (result.outcome !== 'fresh') options.display.stageFinished(result);
+  return result;
+}
+
+/** Exclusive named resources: a stage waits until every resource it claims is free. */
+class ResourceLocks {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async with<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const previous = names.map((name) => this.#tails.get(name) ?? Promise.resolve());
+    for (const name of names) this.#tails.set(name, held);
+    await Promise.all(previous);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// Everything a command needs about one project: its pipeline, paths, state
+// database, object store, file hasher and the params given on the command line.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StateDb } from './db.ts';
+import { FileHasher } from './files.ts';
+import type { Pipeline } from './pipeline.ts';
+import { ObjectStore, projectPaths, type ProjectPaths } from './store.ts';
+import { checkStageNames, NO_PARAMS, type ParamSources } from './params.ts';
+
+export class Workspace {
+  readonly paths: ProjectPaths;
+  readonly db: StateDb;
+  readonly store: ObjectStore;
+  readonly hasher: FileHasher;
+  readonly #packageVersions = new Map<string, string>();
+
+  constructor(
+    readonly pipeline: Pipeline,
+    projectDir: string,
+    readonly params: ParamSources = NO_PARAMS,
+    /** A dry run reads and hashes but writes nothing, not even the file-hash memo. */
+    readonly dryRun = false,
+  ) {
+    checkStageNames(params, pipeline.names);
+    this.paths = projectPaths(path.resolve(projectDir));
+    mkdirSync(this.paths.state, { recursive: true });
+    this.db = new StateDb(this.paths.db);
+    this.store = new ObjectStore(this.paths);
+    this.hasher = new FileHasher(this.db.statRecords());
+  }
+
+  packageVersion(name: string): string {
+    let version = this.#packageVersions.get(name);
+    if (version === undefined) {
+      const manifest = path.join(this.paths.project, 'node_modules', name, 'package.json');
+      try {
+        version = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+      } catch {
+        version = 'not installed';
+      }
+      this.#packageVersions.set(name, version);
+    }
+    return version;
+  }
+
+  /** Persists what was learned about file hashes; call at the end of every command. */
+  close(): void {
+    if (!this.dryRun) this.db.saveStats(this.hasher.updates);
+    this.db.close();
+  }
+}
