@@ -18,6 +18,8 @@ export interface TrainExample {
   readonly labels: number[];
   /** Whether the cut to maxInputLength + maxOutputLength + 1 removed tokens. */
   readonly truncated: boolean;
+  /** Length before that cut. */
+  readonly fullLength: number;
 }
 
 export interface EvalExamples {
@@ -51,8 +53,9 @@ export function trainExample(tokenizer: Tokenizer, messages: readonly Message[],
   // The official one-position shift: a token is a label when the token before it is trainable.
   const labels = inputIds.map((id, i) => (i > 0 && lossMask[i - 1] ? id : IGNORE_INDEX));
   const limit = limits.maxInputLength + limits.maxOutputLength + 1;
-  const truncated = inputIds.length > limit;
-  return truncated ? { inputIds: inputIds.slice(0, limit), labels: labels.slice(0, limit), truncated } : { inputIds, labels, truncated };
+  const fullLength = inputIds.length;
+  const truncated = fullLength > limit;
+  return truncated ? { inputIds: inputIds.slice(0, limit), labels: labels.slice(0, limit), truncated, fullLength } : { inputIds, labels, truncated, fullLength };
 }
 
 export function evalExamples(tokenizer: Tokenizer, messages: readonly Message[], limits: Limits, encode?: Encode): EvalExamples {
