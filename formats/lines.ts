@@ -1,5 +1,5 @@
-// Plain text lines on disk, for convert's scratch files (their lines are
-// `<sequence number>\t<JSON>`, so the JSON is parsed only where it is needed).
+// Plain text lines on disk, for scratch files whose lines are `<sequence number>\t<JSON>`
+// (the JSON is parsed only where it is needed), and for copying JSONL lines verbatim.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { JsonlWriter, readJsonl } from '../../formats/jsonl.ts';
 import type { SourceRecord } from '../../formats/record.ts';
 import { RejectLog } from '../../formats/rejects.ts';
-import { LineWriter, readSequenced, sequenced } from './lines.ts';
+import { LineWriter, readSequenced, sequenced } from '../../formats/lines.ts';
 import { convertSession } from './session.ts';
 
 /** Records JSON per bucket: grouping one costs a few times this in memory. */
