@@ -47,8 +47,10 @@ Commands
 Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
 
+Stages of this pipeline: %STAGES%
+
 Examples
-  npx tsx pipeline.ts run train                       # everything up to training
+  npx tsx pipeline.ts run %LAST%                    # everything up to %LAST%
   npx tsx pipeline.ts run split --set split.subset=0.2 # a quick experiment on 20% of the data
   npx tsx pipeline.ts status                          # what would run, and why
   npx tsx pipeline.ts explain convert                 # why convert is stale`;
@@ -76,12 +78,12 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
     if (extra) return (await extra.run(rest)) ?? 0;
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       const extras = Object.entries(options.commands ?? {}).map(([name, c]) => `  ${name.padEnd(22)}${c.summary}`);
-      print(HELP.replace('%EXTRA%', extras.join('\n')));
+      print(helpText(pipeline, extras.join('\n')));
       return command ? 0 : 1;
     }
     const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) {
-      print(HELP.replace('%EXTRA%', ''));
+      print(helpText(pipeline, ''));
       return 0;
     }
     if (values.backend) process.env['GLMFLOW_BACKEND'] = values.backend;
@@ -112,6 +114,12 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
     process.stderr.write(`error: ${describeError(error)}\n`);
     return 2;
   }
+}
+
+function helpText(pipeline: Pipeline, extra: string): string {
+  return HELP.replace('%EXTRA%', extra)
+    .replace('%STAGES%', pipeline.names.join(' → '))
+    .replaceAll('%LAST%', pipeline.names.at(-1) ?? 'STAGE');
 }
 
 function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSources, dryRun: boolean, fn: (ws: Workspace) => number): number {
