@@ -1,0 +1,132 @@
+// Ingest on small hand-written exports: header and label mapping, its errors,
+// encodings, time formats, and loader modules from another working directory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { encode } from 'iconv-lite';
+import { GlmflowError } from '../../engine/errors.ts';
+import type { SourceRecord } from '../../formats/record.ts';
+import { ingestStage } from '../../stages/ingest.ts';
+import { parseTime } from '../../stages/ingest/time.ts';
+import { readLines, runStage, tempDir } from './helpers.ts';
+
+async function ingestFile(name: string, content: string | Buffer, params: unknown = {}) {
+  const dir = await tempDir('ingest');
+  const file = path.join(dir, name);
+  await writeFile(file, content);
+  const run = await runStage(ingestStage, { params, files: { raw: [file], loaders: [] }, projectDir: dir });
+  return { ...run, records: await readLines<SourceRecord>(run.outputs.records), rejected: await readLines(run.outputs.rejected) };
+}
+
+async function rejectsWith(promise: Promise<unknown>): Promise<GlmflowError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof GlmflowError, String(error));
+    return error;
+  }
+  assert.fail('expected a GlmflowError');
+}
+
+test('an unknown session header fails with the headers found and the --set line that maps it', async () => {
+  const error = await rejectsWith(ingestFile('orders.csv', '订单号,时间,发送方,内容\nA1,2018-11-01 10:00:00,客户,你好\n'));
+  assert.match(error.message, /orders\.csv: no session column among the headers "订单号", "时间", "发送方", "内容"/);
+  assert.match(error.hint ?? '', /--set ingest\.columns\.session=订单号/);
+});
+
+test('the column override maps that header', async () => {
+  const { records } = await ingestFile('orders.csv', '订单号,时间,发送方,内容\nA1,2018-11-01 10:00:00,客户,你好\n', { columns: { session: '订单号' } });
+  assert.deepEqual(records.map((r) => [r.session, r.role, r.text]), [['A1', 'user', '你好']]);
+});
+
+test('two headers for one meaning are ambiguous', async () => {
+  const error = await rejectsWith(ingestFile('two.csv', '会话ID,内容,消息内容,发送方\n'));
+  assert.match(error.message, /the content column is ambiguous: "内容" and "消息内容"/);
+  assert.match(error.hint ?? '', /--set ingest\.columns\.content=内容/);
+});
+
+test('unknown sender labels fail listing them, or are rejected when asked to', async () => {
+  const csv = 'session_id,time,sender,content\ns1,2018-11-01 10:00:00,买家,在吗\ns1,2018-11-01 10:00:05,客服主管,在的\ns1,2018-11-01 10:00:09,客服主管,您说\n';
+  const error = await rejectsWith(ingestFile('labels.csv', csv));
+  assert.match(error.message, /unknown sender labels: "客服主管" ×2 \(first at labels\.csv, row 3\)/);
+  assert.match(error.hint ?? '', /--set ingest\.roles\.客服主管=assistant/);
+
+  const mapped = await ingestFile('labels.csv', csv, { roles: { 客服主管: 'assistant' } });
+  assert.deepEqual(mapped.records.map((r) => r.role), ['user', 'assistant', 'assistant']);
+
+  const rejected = await ingestFile('labels.csv', csv, { unknownLabels: 'reject' });
+  assert.equal(rejected.records.length, 1);
+  assert.deepEqual(rejected.rejected.map((r) => [r['row'], r['reason'], r['detail']]), [[3, 'unknown sender label', '客服主管'], [4, 'unknown sender label', '客服主管']]);
+  assert.match(rejected.summary[0]!, /3 rows\/lines in = 1 read \(1 records\) \+ 2 rejected \(unknown sender label ×2\)/);
+});
+
+test('GBK is detected without a BOM; the encoding param overrides detection', async () => {
+  const csv = '会话编号,消息时间,角色,消息内容\r\n880001,2018/11/23 9:05,顾客,"你好,在吗"\r\n880001,2018/11/23 9:06,店小二,"亲 ""在的"""\r\n';
+  const { records, log } = await ingestFile('gbk.csv', encode(csv, 'gbk'));
+  assert.ok(log.includes('gbk.csv: gbk (detected)'), log.join('\n'));
+  assert.deepEqual(records.map((r) => [r.session, r.time, r.role, r.text]), [
+    ['880001', '2018-11-23 09:05:00', 'user', '你好,在吗'],
+    ['880001', '2018-11-23 09:06:00', 'assistant', '亲 "在的"'],
+  ]);
+  const error = await rejectsWith(ingestFile('gbk.csv', encode(csv, 'gbk'), { encoding: 'utf-8' }));
+  assert.match(error.message, /gbk\.csv is not valid utf-8/);
+  assert.match(error.hint ?? '', /--set ingest\.encoding=gbk/);
+});
+
+test('times: Excel CSV formats, ISO text, Excel serials; unreadable ones are rejected', async () => {
+  assert.equal(parseTime('2018/11/23 9:05'), '2018-11-23 09:05:00');
+  assert.equal(parseTime('2018-11-16 14:08:38'), '2018-11-16 14:08:38');
+  assert.equal(parseTime('2018/11/16 14:08:38'), '2018-11-16 14:08:38');
+  assert.equal(parseTime('2018-11-16T14:08:38.000Z'), '2018-11-16 14:08:38');
+  assert.equal(parseTime(new Date(Date.UTC(2018, 10, 1, 12, 26, 27) - 1)), '2018-11-01 12:26:27');
+  assert.equal(parseTime(43405.5), '2018-11-01 12:00:00');
+  assert.equal(parseTime(''), null);
+  assert.equal(parseTime('yesterday'), undefined);
+  const { rejected } = await ingestFile('t.csv', '会话ID,时间,发送方,内容\ns,yesterday,客户,hi\n');
+  assert.deepEqual(rejected.map((r) => [r['row'], r['reason']]), [[2, 'unreadable time']]);
+});
+
+test('row-format JSONL and a JSON array of conversations', async () => {
+  const rows = await ingestFile('rows.jsonl', '{"session_id":"s","time":"2018-11-01 10:00:00","sender":"customer","content":"hi"}\n{"session_id":"s","time":"2018-11-01 10:00:01","sender":"agent","content":"hello"}\nnot json\n');
+  assert.deepEqual(rows.records.map((r) => [r.line, r.role, r.text]), [[1, 'user', 'hi'], [2, 'assistant', 'hello']]);
+  assert.deepEqual(rows.rejected.map((r) => [r['line'], r['reason']]), [[3, 'malformed JSON']]);
+  const array = await ingestFile('train.json', JSON.stringify([{ conversations: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] }, { conversations: [{ role: 'bot', content: '?' }] }]));
+  assert.deepEqual(array.records.map((r) => [r.item, r.session, r.role]), [[1, 'train.json:1', 'user'], [1, 'train.json:1', 'assistant']]);
+  assert.deepEqual(array.rejected.map((r) => [r['item'], r['reason']]), [[2, 'not a ChatGLM3 conversation']]);
+});
+
+test('loader modules run from another working directory, with their own relative imports', async (t) => {
+  const dir = await tempDir('loaders');
+  await mkdir(path.join(dir, 'lib'));
+  await writeFile(path.join(dir, 'lib', 'rows.json'), JSON.stringify([['s9', '2018-11-02 08:00:00', '买家', '发票怎么开'], ['s9', '2018-11-02 08:01:00', '卖家', '下单时选择电子发票即可']]));
+  await writeFile(path.join(dir, 'lib', 'read.ts'), "import { readFile } from 'node:fs/promises';\nexport const readRows = async (): Promise<string[][]> => JSON.parse(await readFile(new URL('./rows.json', import.meta.url), 'utf8'));\n");
+  await writeFile(
+    path.join(dir, 'db.ts'),
+    "import { readRows } from './lib/read.ts';\nexport default async function* () {\n  for (const [会话ID, 时间, 发送方, 内容] of await readRows()) yield { 会话ID, 时间, 发送方, 内容 };\n}\n",
+  );
+  await writeFile(path.join(dir, 'api.js'), "export const conversations = [{ conversations: [{ role: 'user', content: '在吗' }, { role: 'assistant', content: '在的' }] }];\n");
+  const elsewhere = await tempDir('cwd');
+  const cwd = process.cwd();
+  process.chdir(elsewhere);
+  t.after(() => process.chdir(cwd));
+  const run = await runStage(ingestStage, { params: { loaders: ['db.ts', 'api.js'] }, files: { raw: [], loaders: [path.join(dir, 'db.ts'), path.join(dir, 'api.js')] }, projectDir: dir });
+  const records = await readLines<SourceRecord>(run.outputs.records);
+  assert.deepEqual(records.map((r) => [r.file, r.item, r.session, r.role, r.text]), [
+    ['db.ts', 1, 's9', 'user', '发票怎么开'],
+    ['db.ts', 2, 's9', 'assistant', '下单时选择电子发票即可'],
+    ['api.js', 1, 'api.js:1', 'user', '在吗'],
+    ['api.js', 1, 'api.js:1', 'assistant', '在的'],
+  ]);
+});
+
+test('a workbook without any conversation sheet fails naming its sheets', async () => {
+  const { default: ExcelJS } = await import('exceljs');
+  const workbook = new ExcelJS.Workbook();
+  workbook.addWorksheet('统计').addRows([['客服', '接待人数'], ['小美', 86]]);
+  const dir = await tempDir('xlsx');
+  const file = path.join(dir, 'kpi.xlsx');
+  await workbook.xlsx.writeFile(file);
+  const error = await rejectsWith(runStage(ingestStage, { files: { raw: [file], loaders: [] }, projectDir: dir }));
+  assert.match(error.message, /kpi\.xlsx: no sheet holds conversation data \(sheets: "统计"\); sheet "统计": no session, sender, content column among the headers "客服", "接待人数"/);
+});
