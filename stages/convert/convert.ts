@@ -25,11 +25,11 @@ export interface ConvertReport {
   readonly rejectedByReason: string;
 }
 
-export async function convert(recordsFile: string, outputs: { conversations: string; rejected: string }, scratchDir: string): Promise<ConvertReport> {
+export async function convert(recordsFile: string, outputs: { conversations: string; rejected: string }, scratchDir: string, bucketBytes = BUCKET_BYTES): Promise<ConvertReport> {
   const dir = await mkdtemp(path.join(scratchDir, 'convert-'));
   const rejects = new RejectLog(outputs.rejected);
   try {
-    const buckets = Math.min(MAX_BUCKETS, Math.max(1, Math.ceil((await stat(recordsFile)).size / BUCKET_BYTES)));
+    const buckets = Math.min(MAX_BUCKETS, Math.max(1, Math.ceil((await stat(recordsFile)).size / bucketBytes)));
     const bucketFile = (index: number, kind: string): string => path.join(dir, `${kind}-${index}.txt`);
     const recordsIn = await partition(recordsFile, buckets, (index) => bucketFile(index, 'records'), rejects);
     let kept = 0;

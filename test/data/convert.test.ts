@@ -1,0 +1,54 @@
+// Convert on hand-written records: the README rules one by one, and the same
+// result whether sessions are grouped in one bucket or spread over many.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SourceRecord } from '../../formats/record.ts';
+import { convert } from '../../stages/convert/convert.ts';
+import { readLines, tempDir } from './helpers.ts';
+
+const row = (session: string, row: number, time: string | null, role: SourceRecord['role'], text: string): SourceRecord => ({ file: 'x.csv', row, session, time, label: role, role, text });
+
+async function convertRecords(records: readonly SourceRecord[], bucketBytes?: number) {
+  const dir = await tempDir('convert');
+  const input = path.join(dir, 'records.jsonl');
+  await writeFile(input, records.map((r) => JSON.stringify(r) + '\n').join(''));
+  const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
+  const report = await convert(input, outputs, dir, bucketBytes);
+  return { report, conversations: await readLines(outputs.conversations), rejected: await readLines(outputs.rejected) };
+}
+
+test('sorts by time (stable), drops notices, placeholders and duplicates, merges same-role runs', async () => {
+  const { conversations, rejected, report } = await convertRecords([
+    row('a', 2, '2018-11-01 10:00:05', 'assistant', '您好\r\n请讲'),
+    row('a', 3, '2018-11-01 10:00:00', 'user', '  在吗\u3000'),
+    row('a', 4, '2018-11-01 10:00:00', 'user', '在吗'),
+    row('a', 5, '2018-11-01 10:00:01', 'user', '[图片] [表情]'),
+    row('a', 6, '2018-11-01 10:00:06', 'notice', '会话已转接至人工客服'),
+    row('a', 7, '2018-11-01 10:00:07', 'assistant', '[数字x]元 [表情]'),
+    row('a', 8, '2018-11-01 10:00:09', 'user', ''),
+  ]);
+  assert.deepEqual(conversations, [{ session_id: 'a', source: 'x.csv', conversations: [{ role: 'user', content: '在吗' }, { role: 'assistant', content: '您好\n请讲\n[数字x]元 [表情]' }] }]);
+  assert.deepEqual(rejected.map((r) => [r['row'], r['reason']]), [[4, 'duplicate row'], [5, 'placeholder-only message'], [6, 'system notice'], [8, 'empty message']]);
+  assert.equal(report.recordsIn, report.kept + report.rejected);
+});
+
+test('rows without a time keep file order and are never taken for duplicates', async () => {
+  const { conversations } = await convertRecords([row('j', 1, null, 'user', '好的'), row('j', 1, null, 'assistant', '嗯'), row('j', 1, null, 'user', '好的')]);
+  assert.deepEqual(conversations[0]?.['conversations'], [{ role: 'user', content: '好的' }, { role: 'assistant', content: '嗯' }, { role: 'user', content: '好的' }]);
+});
+
+test('many buckets give the same output as one, in order of first appearance', async () => {
+  const records: SourceRecord[] = [];
+  // Sessions interleaved as in a CSV sorted by time.
+  for (let i = 0; i < 600; i++) {
+    const session = `s${i % 150}`;
+    records.push(row(session, i + 2, `2018-11-01 10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, i % 300 < 150 ? 'user' : 'assistant', `m${i}`));
+  }
+  const one = await convertRecords(records);
+  const many = await convertRecords(records, 2_000);
+  assert.equal(one.conversations.length, 150);
+  assert.deepEqual(many.conversations, one.conversations);
+  assert.deepEqual(one.conversations.slice(0, 3).map((c) => c['session_id']), ['s0', 's1', 's2']);
+});
