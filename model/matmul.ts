@@ -1,0 +1,27 @@
+// 2-D matrix products on wasm's fast path. tfjs's own matMul gradient multiplies with
+// transpose flags, which drop wasm to a naive loop (~10x slower); these wrappers give the
+// backward pass explicit transposes (cheap copies) and untransposed products instead.
+import * as tf from '@tensorflow/tfjs';
+
+/** a [m, k] @ b [k, n], both possibly on the gradient path. */
+export const matMul2d = tf.customGrad((a, b, save) => {
+  (save as tf.GradSaveFunc)([a as tf.Tensor2D, b as tf.Tensor2D]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy, saved) => {
+      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+    },
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * x [m, k] @ w [k, n] for a constant w, given its transpose wT [n, k] too so that the
+ * input gradient dy @ wT is itself an untransposed product. No gradient flows to w.
+ */
+export function constMatMul(w: tf.Tensor2D, wT: tf.Tensor2D): (x: tf.Tensor2D) => tf.Tensor2D {
+  return tf.customGrad((x) => ({
+    value: tf.matMul(x as tf.Tensor2D, w),
+    gradFunc: (dy) => tf.matMul(dy as tf.Tensor2D, wT),
+  })) as (x: tf.Tensor2D) => tf.Tensor2D;
+}
