@@ -55,7 +55,8 @@ export class EncodePool {
     return this.#workers.length;
   }
 
-  async encodeMany(texts: readonly string[]): Promise<number[][]> {
+  /** Ids of each text, as views into the transferred buffers (no copy per text). */
+  async encodeMany(texts: readonly string[]): Promise<Int32Array[]> {
     const share = Math.ceil(texts.length / this.#workers.length);
     const parts = await Promise.all(
       this.#workers.map((worker, w) => this.#request(worker, texts.slice(w * share, (w + 1) * share))),
@@ -67,7 +68,7 @@ export class EncodePool {
     await Promise.all(this.#workers.map((worker) => worker.terminate()));
   }
 
-  async #request(worker: Worker, texts: readonly string[]): Promise<number[][]> {
+  async #request(worker: Worker, texts: readonly string[]): Promise<Int32Array[]> {
     if (texts.length === 0) return [];
     const id = this.#nextId++;
     const response = await new Promise<EncodeResponse>((resolve, reject) => {
@@ -75,6 +76,6 @@ export class EncodePool {
       worker.postMessage({ id, texts } satisfies EncodeRequest);
     });
     const { offsets, values } = response;
-    return Array.from({ length: texts.length }, (_, i) => Array.from(values.subarray(offsets[i]!, offsets[i + 1]!)));
+    return Array.from({ length: texts.length }, (_, i) => values.subarray(offsets[i]!, offsets[i + 1]!));
   }
 }

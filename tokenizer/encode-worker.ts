@@ -9,11 +9,19 @@ if (!port) throw new Error('encode-worker.ts runs only as a worker thread');
 const tokenizer = loadChatGLM3Tokenizer((workerData as { model: string }).model);
 port.postMessage({ ready: true });
 port.on('message', (request: EncodeRequest) => {
-  const lists = request.texts.map((text) => tokenizer.encode(text));
-  const offsets = new Int32Array(lists.length + 1);
-  lists.forEach((ids, i) => (offsets[i + 1] = offsets[i]! + ids.length));
-  const values = new Int32Array(offsets[lists.length]!);
-  lists.forEach((ids, i) => values.set(ids, offsets[i]!));
+  const offsets = new Int32Array(request.texts.length + 1);
+  let values = new Int32Array(1024);
+  request.texts.forEach((text, i) => {
+    const ids = tokenizer.encode(text);
+    const end = offsets[i]! + ids.length;
+    if (end > values.length) {
+      const grown = new Int32Array(Math.max(end, 2 * values.length));
+      grown.set(values);
+      values = grown;
+    }
+    values.set(ids, offsets[i]!);
+    offsets[i + 1] = end;
+  });
   const response: EncodeResponse = { id: request.id, offsets, values };
   port.postMessage(response, [offsets.buffer, values.buffer]);
 });

@@ -3,13 +3,14 @@
 // the texts a chunk of conversations needs (on worker threads when a pool is
 // given), after which encode() is a synchronous lookup for the preprocessing.
 import type { EncodePool } from './encode-pool.ts';
+import type { Ids } from './preprocess.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 /** Past this many entries the memo starts over, so a huge corpus cannot exhaust memory. */
 const MAX_ENTRIES = 500_000;
 
 export class MemoEncoder {
-  readonly #memo = new Map<string, readonly number[]>();
+  readonly #memo = new Map<string, Ids>();
   /** Texts asked for and texts actually encoded: their ratio is the share the memo saved. */
   requested = 0;
   encoded = 0;
@@ -34,7 +35,7 @@ export class MemoEncoder {
     list.forEach((text, i) => this.#memo.set(text, encoded[i]!));
   }
 
-  readonly encode = (text: string): readonly number[] => {
+  readonly encode = (text: string): Ids => {
     let ids = this.#memo.get(text);
     if (ids) return ids;
     // Only texts prepare() was not given (e.g. after the memo started over) land here.

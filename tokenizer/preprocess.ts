@@ -29,8 +29,10 @@ export interface EvalExamples {
   readonly outputIds: number[][];
 }
 
+/** Token ids of one text: a plain array, or a view into a buffer the encode workers sent. */
+export type Ids = readonly number[] | Int32Array;
 /** Encodes text; lets callers plug in a memo or a precomputed table. */
-export type Encode = (text: string) => readonly number[];
+export type Encode = (text: string) => Ids;
 
 /** One message: role token, the encoding of "\n" (the empty metadata line), then the content, each encoded separately. */
 export function messageIds(tokenizer: Tokenizer, role: Role, content: string, encode: Encode = (t) => tokenizer.encode(t)): number[] {
