@@ -28,9 +28,14 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
     workDir: dir,
     projectDir: setup.projectDir ?? dir,
     signal: new AbortController().signal,
-    log: (message) => log.push(message),
+    log: (message) => {
+      log.push(message);
+    },
     progress: () => {},
-    summary: (line) => summary.push(line),
+    summary: (line) => {
+      summary.push(line);
+    },
+    metric: () => {},
   });
   return { outputs, summary, log };
 }
