@@ -6,6 +6,7 @@ import type { AttentionInputs, KeyValues } from './attention.ts';
 import { GLMBlock } from './block.ts';
 import type { GlmConfig } from './config.ts';
 import { Embedding } from './embedding.ts';
+import { generate, type GenerateOptions } from './generate.ts';
 import { namedLinear, type Linear } from './linear.ts';
 import { causalLmLoss, evalLoss, shiftedTargets } from './loss.ts';
 import { attentionBias, blockedPattern, checkMatrix, defaultPositionIds } from './masks.ts';
@@ -13,6 +14,7 @@ import { checkWasmMemory } from './memory.ts';
 import { type Param, ParamBuilder, type Trainable, type VariableGrads, type WeightSource, isPrefixParam } from './params.ts';
 import { PrefixEncoder } from './prefix_encoder.ts';
 import { RMSNorm } from './rmsnorm.ts';
+import { lastRows } from './select.ts';
 import { ropeSwap, ropeTables } from './rotary.ts';
 
 /** number[][] rows, or a 2-D tensor (read back to the CPU: masks and positions are built there). */
@@ -235,14 +237,14 @@ export class GlmModel {
     return { loss, grads: new Map(Object.entries(grads).map(([name, g]) => [byName.get(name)!, g])) };
   }
 
+  /** New token ids per row (see GenerateOptions). */
+  generate(promptIds: IdMatrix, opts: GenerateOptions): Promise<number[][]> {
+    return generate(this, promptIds, opts);
+  }
+
   dispose(): void {
     for (const t of this.owned) t.dispose();
   }
-}
-
-/** Rows b*T + T-1 of h (B*T, H): each sequence's last position. No gradient needed. */
-export function lastRows(h: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
-  return tf.gather(h, tf.tensor1d(Int32Array.from({ length: B }, (_, b) => b * T + T - 1), 'int32'));
 }
 
 export function disposeGrads(grads: ReadonlyMap<unknown, tf.Tensor>): void {
