@@ -25,7 +25,15 @@ export interface CacheEntry {
   readonly durationMs: number;
 }
 
-export type StageOutcome = 'ran' | 'fresh' | 'restored' | 'failed' | 'skipped';
+export interface MetricPoint {
+  readonly series: string;
+  readonly step: number;
+  readonly name: string;
+  readonly value: number;
+  readonly time: number;
+}
+
+export type StageOutcome = 'running' | 'ran' | 'fresh' | 'restored' | 'failed' | 'skipped';
 
 export interface RunRecord {
   readonly id: number;
@@ -42,7 +50,9 @@ CREATE TABLE IF NOT EXISTS file_stat (path TEXT PRIMARY KEY, size INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS cache_entry (key TEXT PRIMARY KEY, stage TEXT NOT NULL, details TEXT NOT NULL, outputs TEXT NOT NULL, created_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS latest (stage TEXT PRIMARY KEY, key TEXT NOT NULL REFERENCES cache_entry(key));
 CREATE TABLE IF NOT EXISTS run (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER, command TEXT NOT NULL, status TEXT NOT NULL, pid INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS run_stage (run_id INTEGER NOT NULL REFERENCES run(id), stage TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, duration_ms INTEGER NOT NULL, log_path TEXT, summary TEXT NOT NULL, PRIMARY KEY (run_id, stage));
+CREATE TABLE IF NOT EXISTS run_stage (run_id INTEGER NOT NULL REFERENCES run(id), stage TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, duration_ms INTEGER NOT NULL, log_path TEXT, summary TEXT NOT NULL, key TEXT, params TEXT, PRIMARY KEY (run_id, stage));
+CREATE TABLE IF NOT EXISTS metric (run_id INTEGER NOT NULL, stage TEXT NOT NULL, series TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, time INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS metric_by_run ON metric (run_id, stage, series, name, step);
 `;
 
 export class StateDb {
@@ -121,10 +131,33 @@ export class StateDb {
     return Number(this.#db.prepare("INSERT INTO run (started_at, command, status, pid) VALUES (?, ?, 'running', ?)").run(Date.now(), command, process.pid).lastInsertRowid);
   }
 
+  /** A stage starts running: its params are kept so runs of it can be compared later (dashboard, advisor). */
+  startStage(runId: number, stage: string, key: string, params: Record<string, unknown>, logPath: string): void {
+    this.#db
+      .prepare("INSERT OR REPLACE INTO run_stage (run_id, stage, outcome, reason, duration_ms, log_path, summary, key, params) VALUES (?, ?, 'running', '', 0, ?, '', ?, ?)")
+      .run(runId, stage, logPath, key, JSON.stringify(params));
+  }
+
   recordStage(runId: number, r: { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string }): void {
     this.#db
-      .prepare('INSERT OR REPLACE INTO run_stage (run_id, stage, outcome, reason, duration_ms, log_path, summary) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        `INSERT INTO run_stage (run_id, stage, outcome, reason, duration_ms, log_path, summary) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, stage) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason, duration_ms = excluded.duration_ms, log_path = excluded.log_path, summary = excluded.summary`,
+      )
       .run(runId, r.stage, r.outcome, r.reason, Math.round(r.durationMs), r.logPath, r.summary);
+  }
+
+  /** Written at once (WAL): another process sees a running stage's metrics as they come. */
+  recordMetrics(runId: number, stage: string, series: string, step: number, values: Readonly<Record<string, number>>): void {
+    const insert = this.#db.prepare('INSERT INTO metric (run_id, stage, series, step, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const now = Date.now();
+    this.#db.transaction(() => {
+      for (const [name, value] of Object.entries(values)) insert.run(runId, stage, series, step, name, value, now);
+    })();
+  }
+
+  metrics(runId: number, stage: string): MetricPoint[] {
+    return this.#db.prepare('SELECT series, step, name, value, time FROM metric WHERE run_id = ? AND stage = ? ORDER BY step, rowid').all(runId, stage) as MetricPoint[];
   }
 
   finishRun(runId: number, status: RunRecord['status']): void {

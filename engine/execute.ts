@@ -68,7 +68,9 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   const started = Date.now();
   const writeLog = (line: string): void => void writeSync(log, `${new Date().toISOString()} ${line}\n`);
   options.display.stageStarted(a.stage, a.reasons);
+  ws.db.startStage(options.runId, a.stage, a.key!, a.params, logPath);
   writeLog(`stage ${a.stage} (key ${a.key}): ${a.reasons.join('; ')}`);
+  writeLog(`params ${JSON.stringify(a.params)}`);
 
   const outputs = Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(staging, spec.file)]));
   const inputs = Object.fromEntries(
@@ -94,6 +96,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
       summary.push(line);
       writeLog(`summary: ${line}`);
     },
+    metric: (series, step, values) => ws.db.recordMetrics(options.runId, a.stage, series, step, values),
   };
 
   try {

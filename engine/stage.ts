@@ -49,6 +49,11 @@ export interface StageContext<P, I extends InputKinds, O extends OutputSpecs, F 
   progress(done: number, total?: number, detail?: string): void;
   /** A line of the end-of-run summary (kept in the run history as well). */
   summary(line: string): void;
+  /**
+   * Live metrics at a step (train loss, learning rate, eval loss…), stored in SQLite as they happen
+   * so another process can watch a running stage. `series` groups them, e.g. 'train' and 'eval'.
+   */
+  metric(series: string, step: number, values: Readonly<Record<string, number>>): void;
 }
 
 export interface StageDef<
