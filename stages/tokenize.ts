@@ -22,8 +22,12 @@ const params = z.object({
   // The embedded small model is trained on 256-token batches; these fit it with room for the answer.
   max_input_length: z.number().int().min(0).default(128),
   max_output_length: z.number().int().min(0).default(128),
-  /** Encode workers for the SentencePiece tokenizer (0: encode on the stage's own thread). Does not change results. */
-  workers: z.number().int().min(0).default(Math.min(2, availableParallelism())),
+  /**
+   * Encode workers for the SentencePiece tokenizer (0: the stage's own thread). Does not change results.
+   * 0 by default: on short customer-service messages the in-thread memo encoder measured faster than
+   * 2 workers (bench/tokenizer.bench.ts), and workers take about a second to load the model.
+   */
+  workers: z.number().int().min(0).max(availableParallelism()).default(0),
 });
 
 export const tokenizeStage = defineStage({
