@@ -50,6 +50,7 @@ async function runStage(dir: string, params: Record<string, unknown>, splits: Re
     log: () => {},
     progress: () => {},
     summary: (line) => summary.push(line),
+    metric: () => {},
   });
   return { outputs, summary };
 }
