@@ -8,7 +8,7 @@ import { execute } from './execute.ts';
 import { short } from './hash.ts';
 import { describeChanges } from './key.ts';
 import { ProjectLock } from './lock.ts';
-import { loadConfigFile, NO_PARAMS, parseSetFlags, type ParamSources } from './params.ts';
+import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type ParamSources } from './params.ts';
 import type { Pipeline } from './pipeline.ts';
 import { plan, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
@@ -20,6 +20,8 @@ export interface ExtraCommand {
 
 export interface CliOptions {
   readonly projectDir: string;
+  /** Other config formats --config understands. */
+  readonly configAdapters?: readonly ConfigAdapter[];
   readonly commands?: Readonly<Record<string, ExtraCommand>>;
   /** Where command output goes (tests capture it). */
   readonly stdout?: NodeJS.WriteStream;
@@ -88,7 +90,8 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
     }
     if (values.backend) process.env['GLMFLOW_BACKEND'] = values.backend;
     let params: ParamSources = NO_PARAMS;
-    for (const file of values.config ?? []) params = await loadConfigFile(file, params);
+    const load = { adapters: options.configAdapters ?? [], stages: pipeline.names, note: (line: string) => process.stderr.write(`note: ${line}\n`) };
+    for (const file of values.config ?? []) params = await loadConfigFile(file, params, load);
     params = parseSetFlags(values.set ?? [], params);
     for (const target of positionals) if (command !== 'run' && command !== 'status' && command !== 'explain') throw new GlmflowError(`"${command}" takes no stage names (got "${target}")`);
 

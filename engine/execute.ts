@@ -10,6 +10,7 @@ import PQueue from 'p-queue';
 import type { CacheEntry, OutputRecord } from './db.ts';
 import type { Display, StageResult } from './display.ts';
 import { describeError, GlmflowError } from './errors.ts';
+import { keyOf } from './key.ts';
 import { assess, type Assessment, type PlanOptions } from './plan.ts';
 import type { StageContext } from './stage.ts';
 import type { Workspace } from './workspace.ts';
@@ -83,6 +84,8 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   );
   const ctx: StageContext<Record<string, unknown>, Record<string, string>, typeof def.outputs, string> = {
     stage: a.stage,
+    key: a.key!,
+    keyWithout: (names) => keyOf({ ...a.details!, params: Object.fromEntries(Object.entries(a.details!.params).filter(([name]) => !names.includes(name))) }),
     params: a.params,
     inputs,
     files: a.files,

@@ -43,7 +43,21 @@ export function parseValue(raw: string): unknown {
   }
 }
 
-export async function loadConfigFile(file: string, base: ParamSources = NO_PARAMS): Promise<ParamSources> {
+/** Reads another tool's config format (ChatGLM3's finetune_demo YAML, say) as params per stage. */
+export interface ConfigAdapter {
+  readonly name: string;
+  matches(parsed: Record<string, unknown>): boolean;
+  adapt(parsed: Record<string, unknown>, file: string): { readonly overrides: Overrides; readonly notes: readonly string[] };
+}
+
+export interface ConfigLoad {
+  readonly adapters?: readonly ConfigAdapter[];
+  /** Stages of the pipeline: an adapter's params for a stage not in it are dropped with a note. */
+  readonly stages?: readonly string[];
+  readonly note?: (line: string) => void;
+}
+
+export async function loadConfigFile(file: string, base: ParamSources = NO_PARAMS, load: ConfigLoad = {}): Promise<ParamSources> {
   // Loaded on demand: most commands have no config file, and start-up time matters for no-op runs.
   const { parse: parseYaml } = await import('yaml');
   let parsed: unknown;
@@ -51,6 +65,18 @@ export async function loadConfigFile(file: string, base: ParamSources = NO_PARAM
     parsed = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new GlmflowError(`cannot read config ${file}: ${(error as Error).message}`, 'a config file is YAML mapping stage names to params, e.g.\n  split:\n    subset: 0.2');
+  }
+  const adapter = isRecord(parsed) ? load.adapters?.find((a) => a.matches(parsed as Record<string, unknown>)) : undefined;
+  if (adapter) {
+    const { overrides, notes } = adapter.adapt(parsed as Record<string, unknown>, file);
+    for (const line of notes) load.note?.(`${file} (${adapter.name}): ${line}`);
+    for (const stage of Object.keys(overrides)) {
+      if (load.stages && !load.stages.includes(stage)) {
+        load.note?.(`${file} (${adapter.name}): settings for stage "${stage}" ignored: it is not in this pipeline`);
+        delete overrides[stage];
+      }
+    }
+    parsed = overrides;
   }
   if (!isRecord(parsed) || !Object.values(parsed).every(isRecord)) {
     throw new GlmflowError(`config ${file} is not a mapping of stage names to params`, 'expected e.g.\n  split:\n    subset: 0.2');

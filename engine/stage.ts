@@ -31,6 +31,13 @@ export type ParamsOf<S extends ParamSchema> = Readonly<z.output<S>>;
 
 export interface StageContext<P, I extends InputKinds, O extends OutputSpecs, F extends string> {
   readonly stage: string;
+  /** This run's cache key. */
+  readonly key: string;
+  /**
+   * The key as it would be without these params: names work that survives changing them,
+   * e.g. a training that resumes from its checkpoints when only max_steps was raised.
+   */
+  keyWithout(params: readonly string[]): string;
   readonly params: P;
   /** Absolute paths of the upstream files, read-only (they live in the object store). */
   readonly inputs: { readonly [K in keyof I]: string };

@@ -36,6 +36,8 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
       summary.push(line);
     },
     metric: () => {},
+    key: "test",
+    keyWithout: () => "test",
   });
   return { outputs, summary, log };
 }

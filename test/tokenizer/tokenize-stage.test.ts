@@ -51,6 +51,8 @@ async function runStage(dir: string, params: Record<string, unknown>, splits: Re
     progress: () => {},
     summary: (line) => summary.push(line),
     metric: () => {},
+    key: "test",
+    keyWithout: () => "test",
   });
   return { outputs, summary };
 }
