@@ -82,10 +82,13 @@ async function readCsv(file: string, relative: string, sink: IngestSink, options
   options.log(`${relative}: ${encoding}${options.encoding === 'auto' ? ' (detected)' : ''}`);
   let table: TableReader | undefined;
   await parseCsv(file, encoding, async (rows, firstRow) => {
-    for (const [index, cells] of rows.entries()) {
-      const row = firstRow + index;
-      if (table) await table.row(cells, { file: relative, row });
-      else table = new TableReader(sink, mapColumns(cells, options.columns, relative));
+    for (let index = 0; index < rows.length; index++) {
+      const cells = rows[index]!;
+      if (!table) table = new TableReader(sink, mapColumns(cells, options.columns, relative));
+      else {
+        const wait = table.row(cells, { file: relative, row: firstRow + index });
+        if (wait) await wait;
+      }
     }
   });
 }

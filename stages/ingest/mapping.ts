@@ -3,7 +3,7 @@
 // unknown or ambiguous stops with the headers/labels found and the exact --set
 // line that resolves it, because guessing would silently train on the wrong side.
 import { GlmflowError } from '../../engine/errors.ts';
-import type { RecordRole } from '../../formats/record.ts';
+import { describeLocation, type Location, type RecordRole } from '../../formats/record.ts';
 
 export const COLUMN_NAMES = ['session', 'time', 'sender', 'content'] as const;
 export type ColumnName = (typeof COLUMN_NAMES)[number];
@@ -83,12 +83,12 @@ export class RoleMapper {
     this.#labels = { ...LABELS, ...Object.fromEntries(Object.entries(overrides).map(([label, role]) => [normalizeHeader(label), role])) };
   }
 
-  role(label: string, where: string): RecordRole | undefined {
+  role(label: string, at: Location): RecordRole | undefined {
     const role = this.#labels[normalizeHeader(label)];
     if (role === undefined) {
       const seen = this.unknown.get(label);
       if (seen) seen.count++;
-      else this.unknown.set(label, { count: 1, first: where });
+      else this.unknown.set(label, { count: 1, first: describeLocation(at) });
     }
     return role;
   }

@@ -1,12 +1,12 @@
 // Where every input unit (table row, JSONL line, loader item) ends: as records,
 // or in rejected.jsonl. The counters let the stage prove nothing was lost.
-import { JsonlWriter } from '../../formats/jsonl.ts';
+import { LineWriter } from '../../formats/lines.ts';
 import type { SourceRecord } from '../../formats/record.ts';
 import { RejectLog, type Rejected } from '../../formats/rejects.ts';
 import type { RoleMapper } from './mapping.ts';
 
 export class IngestSink {
-  readonly records: JsonlWriter;
+  readonly records: LineWriter;
   readonly rejects: RejectLog;
   unitsIn = 0;
   unitsAccepted = 0;
@@ -16,15 +16,16 @@ export class IngestSink {
     rejectedFile: string,
     readonly roles: RoleMapper,
   ) {
-    this.records = new JsonlWriter(recordsFile);
+    this.records = new LineWriter(recordsFile);
     this.rejects = new RejectLog(rejectedFile);
   }
 
-  /** One input unit accepted, as the records it became (a JSONL conversation becomes several). */
-  async accept(records: readonly SourceRecord[]): Promise<void> {
+  /** One input unit accepted, as the records it became (a JSONL conversation becomes several). Synchronous unless the disk is behind. */
+  accept(records: readonly SourceRecord[]): Promise<void> | undefined {
     this.unitsIn++;
     this.unitsAccepted++;
-    for (const record of records) await this.records.write(record);
+    const waits = records.map((record) => this.records.writeJson(record)).filter((wait) => wait !== undefined);
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
   }
 
   async reject(entry: Rejected): Promise<void> {

@@ -1,6 +1,7 @@
 // Excel workbooks through exceljs's streaming reader: sheets and rows arrive as
 // the zip is read, so a million-row export never sits in memory.
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { WorkbookReader } from './exceljs-utf8.ts';
 
 export interface Sheet {
   readonly name: string;
@@ -16,7 +17,7 @@ interface ReaderInternals {
 
 export async function* readSheets(file: string): AsyncGenerator<Sheet> {
   // styles are needed to tell date cells from numbers; shared strings are cached by index.
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const reader = new WorkbookReader(file, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
   for await (const worksheet of reader) {
     const id = (worksheet as unknown as { id: number }).id;
     yield { name: sheetName(reader as unknown as ReaderInternals, id), rows: rowsOf(worksheet) };

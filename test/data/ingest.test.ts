@@ -130,3 +130,15 @@ test('a workbook without any conversation sheet fails naming its sheets', async 
   const error = await rejectsWith(runStage(ingestStage, { files: { raw: [file], loaders: [] }, projectDir: dir }));
   assert.match(error.message, /kpi\.xlsx: no sheet holds conversation data \(sheets: "统计"\); sheet "统计": no session, sender, content column among the headers "客服", "接待人数"/);
 });
+
+test('large xlsx sheets keep Chinese text intact across zip chunk boundaries', async () => {
+  const { takeRows, writeShopXlsx } = await import('../../data/generate.ts');
+  const { shopRows } = await import('../../data/shop.ts');
+  const dir = await tempDir('big-xlsx');
+  const file = path.join(dir, 'big.xlsx');
+  await writeShopXlsx(file, takeRows(shopRows(3), 20_000), { sharedStrings: false });
+  const run = await runStage(ingestStage, { files: { raw: [file], loaders: [] }, projectDir: dir });
+  const records = await readLines<SourceRecord>(run.outputs.records);
+  assert.ok(records.length > 19_000);
+  assert.deepEqual(records.filter((r) => (r.label + r.text).includes('\uFFFD')), []);
+});

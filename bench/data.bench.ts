@@ -1,0 +1,90 @@
+// Data benchmark: 1,000,000 generated shop rows as CSV and as xlsx through
+// ingest + convert, next to papaparse's bare parse of the same CSV. Each
+// measurement runs in its own child process so its peak RSS is its own.
+// `npx tsx bench/data.bench.ts [rows]`; prints one JSON line per figure.
+import { execFileSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Papa from 'papaparse';
+import { takeRows, writeShopCsv, writeShopXlsx } from '../data/generate.ts';
+import { shopRows } from '../data/shop.ts';
+import { ingest } from '../stages/ingest/ingest.ts';
+import { convert } from '../stages/convert/convert.ts';
+
+const SEED = 7;
+const RSS_TARGET_MB = 400;
+const RATIO_TARGET = 0.8;
+
+interface Measure {
+  readonly rows: number;
+  /** Seconds per part. */
+  readonly seconds: Readonly<Record<string, number>>;
+  readonly peakRssMb: number;
+}
+
+async function timed<T>(seconds: Record<string, number>, part: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await work();
+  seconds[part] = (performance.now() - start) / 1000;
+  return result;
+}
+
+/** Runs in a child: one measurement on `file`, reported as JSON on stdout. */
+async function measure(kind: string, file: string, dir: string): Promise<Measure> {
+  const seconds: Record<string, number> = {};
+  if (kind === 'papaparse') {
+    let rows = 0;
+    await timed(seconds, 'parse', () => new Promise<void>((resolve, reject) => {
+      Papa.parse<string[]>(createReadStream(file, 'utf8'), { chunk: (results) => void (rows += results.data.length - 0), complete: () => resolve(), error: reject });
+    }));
+    return { rows: rows - 1, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  }
+  const outputs = { records: path.join(dir, `${kind}.records.jsonl`), rejected: path.join(dir, `${kind}.ingest-rejected.jsonl`) };
+  const report = await timed(seconds, 'ingest', () => ingest([file], outputs, { projectDir: dir, encoding: 'auto', columns: {}, roles: {}, unknownLabels: 'error', log: () => {} }));
+  await timed(seconds, 'convert', () => convert(outputs.records, { conversations: path.join(dir, `${kind}.conversations.jsonl`), rejected: path.join(dir, `${kind}.convert-rejected.jsonl`) }, dir));
+  return { rows: report.unitsIn, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function child(kind: string, file: string, dir: string): Measure {
+  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', kind, file, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Measure;
+}
+
+function print(figure: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ bench: 'data', figure, value: Math.round(value * 100) / 100, unit, ...extra }));
+}
+
+async function main(rows: number): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'glmflow-data-bench-'));
+  try {
+    const csv = path.join(dir, 'shop.csv');
+    const xlsx = path.join(dir, 'shop.xlsx');
+    const generated: Record<string, number> = {};
+    await timed(generated, 'csv', () => writeShopCsv(csv, takeRows(shopRows(SEED), rows)));
+    // Inline strings, as large exports are written: a shared-strings table would have to be held whole by any reader.
+    await timed(generated, 'xlsx', () => writeShopXlsx(xlsx, takeRows(shopRows(SEED), rows), { sharedStrings: false }));
+    console.error(`generated ${rows} rows: csv ${generated['csv']!.toFixed(1)} s, xlsx ${generated['xlsx']!.toFixed(1)} s`);
+
+    const bare = child('papaparse', csv, dir);
+    const bareRate = bare.rows / bare.seconds['parse']!;
+    print('papaparse_rows_per_s', bareRate, 'rows/s', { rows: bare.rows, note: 'Papa.parse of a UTF-8 file stream, chunk callback, no work per row' });
+    for (const kind of ['csv', 'xlsx'] as const) {
+      const m = child(kind, kind === 'csv' ? csv : xlsx, dir);
+      const ingestRate = m.rows / m.seconds['ingest']!;
+      const totalRate = m.rows / (m.seconds['ingest']! + m.seconds['convert']!);
+      const vsBare = kind === 'csv' ? { ratio: Math.round((ingestRate / bareRate) * 100) / 100, target: RATIO_TARGET } : {};
+      print(`${kind}_ingest_rows_per_s`, ingestRate, 'rows/s', { rows: m.rows, ...vsBare });
+      print(`${kind}_rows_per_s`, totalRate, 'rows/s', { rows: m.rows, stages: 'ingest+convert', ...(kind === 'csv' ? { ratio: Math.round((totalRate / bareRate) * 100) / 100 } : {}) });
+      print(`${kind}_peak_rss`, m.peakRssMb, 'MB', { target: RSS_TARGET_MB });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--measure') console.log(JSON.stringify(await measure(args[1]!, args[2]!, args[3]!)));
+else await main(Number(args[0] ?? 1_000_000));
