@@ -95,10 +95,15 @@ export function parseCsv(file: string, encoding: string, onRows: (rows: string[]
     let nextRow = 1;
     Papa.parse<string[]>(text, {
       chunk(results, parser) {
+        // papaparse's pause stops parsing but not its input, which would otherwise queue the whole file in memory
         parser.pause();
+        text.pause();
         const firstRow = nextRow;
         nextRow += results.data.length;
-        onRows(results.data, firstRow).then(() => parser.resume(), fail);
+        onRows(results.data, firstRow).then(() => {
+          parser.resume();
+          text.resume();
+        }, fail);
       },
       complete: () => resolve(),
       error: fail,
