@@ -59,6 +59,13 @@ export class AdamW {
     return { step: this.step_, moments: [...this.moments].map(([param, s]) => ({ param, m: s.m, v: s.v })) };
   }
 
+  /** Puts back a checkpointed state: the step count and each variable's moments (the caller may dispose its tensors after). */
+  restore(step: number, moments: ReadonlyArray<{ param: tf.Variable; m: tf.Tensor; v: tf.Tensor }>): void {
+    this.dispose();
+    this.step_ = step;
+    for (const { param, m, v } of moments) this.moments.set(param, { m: tf.variable(m, false), v: tf.variable(v, false) });
+  }
+
   dispose(): void {
     for (const s of this.moments.values()) s.m.dispose(), s.v.dispose();
     this.moments.clear();

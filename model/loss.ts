@@ -41,21 +41,25 @@ function chunks(count: number, size: number): Array<[number, number]> {
   return out;
 }
 
-/** Sum over chunks of (logsumexp(logits) - logits[label]); optionally keeps each chunk's softmax. */
-function lossSum(h: tf.Tensor2D, labels: Int32Array, output: Linear, keep: tf.Tensor2D[] | undefined): tf.Scalar {
+/**
+ * Sum over chunks of -log softmax(logits)[label]. wasm's Softmax is one native kernel, far
+ * cheaper than logSumExp's five passes over a (rows, 65,024) chunk; a probability that
+ * underflows to 0 (a loss over ~87 nats) falls back to logsumexp - logit for that chunk.
+ * Optionally keeps each chunk's softmax for the backward pass.
+ */
+function lossSum(h: tf.Tensor2D, labels: Int32Array, output: Linear, keep: tf.Tensor2D[] | undefined): number {
   const V = output.wT.shape[1];
-  let total = tf.scalar(0);
+  let total = 0;
   for (const [start, size] of chunks(labels.length, chunkRows(V))) {
-    const next = tf.tidy(() => {
+    total += tf.tidy(() => {
       const logits = output.apply(tf.slice(h, [start, 0], [size, -1]) as tf.Tensor2D); // (size, V)
-      const lse = tf.logSumExp(logits, 1); // (size)
-      const flat = Int32Array.from(labels.subarray(start, start + size), (y, i) => i * V + y);
-      const picked = tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(flat, 'int32'));
-      if (keep) keep.push(tf.keep(tf.exp(tf.sub(logits, tf.expandDims(lse, 1))) as tf.Tensor2D));
-      return tf.add(total, tf.sum(tf.sub(lse, picked))) as tf.Scalar;
+      const probs = tf.softmax(logits);
+      const flat = tf.tensor1d(Int32Array.from(labels.subarray(start, start + size), (y, i) => i * V + y), 'int32');
+      let sum = tf.sum(tf.neg(tf.log(tf.gather(tf.reshape(probs, [-1]), flat)))).dataSync()[0]!;
+      if (!Number.isFinite(sum)) sum = tf.sum(tf.sub(tf.logSumExp(logits, 1), tf.gather(tf.reshape(logits, [-1]), flat))).dataSync()[0]!;
+      if (keep) keep.push(tf.keep(probs));
+      return sum;
     });
-    total.dispose();
-    total = next;
   }
   return total;
 }
@@ -73,7 +77,7 @@ export function causalLmLoss(h: tf.Tensor2D, targets: LossTargets, output: Linea
   const forward = (hAll: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const hSel = tf.gather(hAll, tf.tensor1d(rows, 'int32')); // (M, H): gather is fine here, the gradient is ours
     const probs: tf.Tensor2D[] = [];
-    const value = tf.div(lossSum(hSel, labels, output, probs), M) as tf.Scalar;
+    const value = tf.scalar(lossSum(hSel, labels, output, probs) / M);
     save([hSel, ...probs]);
     probs.forEach((p) => p.dispose());
     return {
@@ -85,12 +89,13 @@ export function causalLmLoss(h: tf.Tensor2D, targets: LossTargets, output: Linea
         const dh: tf.Tensor2D[] = [];
         let dwT: tf.Tensor2D | undefined;
         chunks(M, chunkRows(V)).forEach(([start, size], i) => {
-          const hc = tf.slice(sel!, [start, 0], [size, -1]) as tf.Tensor2D;
-          // wasm's OneHot returns all zeros when asked for float32 directly: build int32, then cast
-          const onehot = tf.cast(tf.oneHot(tf.tensor1d(labels.subarray(start, start + size), 'int32'), V), 'float32');
-          const dlogits = tf.mul(tf.sub(kept[i]!, onehot), scale) as tf.Tensor2D; // (size, V)
-          dh.push(tf.matMul(dlogits, wBack));
+          const ids = tf.tensor1d(labels.subarray(start, start + size), 'int32');
+          // (softmax - onehot) @ W = softmax @ W - W[labels]: no vocabulary-wide subtraction
+          dh.push(tf.mul(tf.sub(tf.matMul(kept[i]!, wBack), tf.gather(wBack, ids)), scale));
           if (output.trainable) {
+            // wasm's OneHot returns all zeros when asked for float32 directly: build int32, then cast
+            const dlogits = tf.mul(tf.sub(kept[i]!, tf.cast(tf.oneHot(ids, V), 'float32')), scale) as tf.Tensor2D; // (size, V)
+            const hc = tf.slice(sel!, [start, 0], [size, -1]) as tf.Tensor2D;
             const g: tf.Tensor2D = tf.matMul(tf.transpose(hc), dlogits); // (H, V)
             dwT = dwT ? (tf.add(dwT, g) as tf.Tensor2D) : g;
           }
@@ -115,6 +120,6 @@ export function evalLoss(h: tf.Tensor2D, targets: LossTargets, output: Linear): 
   if (targets.labels.length === 0) return tf.scalar(NaN);
   return tf.tidy(() => {
     const hSel = tf.gather(h, tf.tensor1d(targets.rows, 'int32'));
-    return tf.div(lossSum(hSel, targets.labels, output, undefined), targets.labels.length) as tf.Scalar;
+    return tf.scalar(lossSum(hSel, targets.labels, output, undefined) / targets.labels.length);
   });
 }
