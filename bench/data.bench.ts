@@ -3,7 +3,7 @@
 // measurement runs in its own child process so its peak RSS is its own.
 // `npx tsx bench/data.bench.ts [rows]`; prints one JSON line per figure.
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,14 +38,23 @@ async function measure(kind: string, file: string, dir: string): Promise<Measure
   if (kind === 'papaparse') {
     let rows = 0;
     await timed(seconds, 'parse', () => new Promise<void>((resolve, reject) => {
-      Papa.parse<string[]>(createReadStream(file, 'utf8'), { chunk: (results) => void (rows += results.data.length - 0), complete: () => resolve(), error: reject });
+      Papa.parse<string[]>(createReadStream(file, 'utf8'), { chunk: (results) => void (rows += results.data.length), complete: () => resolve(), error: reject });
     }));
-    return { rows: rows - 1, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+    return { rows: rows - 1, seconds, peakRssMb: peakRssMb() };
   }
   const outputs = { records: path.join(dir, `${kind}.records.jsonl`), rejected: path.join(dir, `${kind}.ingest-rejected.jsonl`) };
   const report = await timed(seconds, 'ingest', () => ingest([file], outputs, { projectDir: dir, encoding: 'auto', columns: {}, roles: {}, unknownLabels: 'error', log: () => {} }));
   await timed(seconds, 'convert', () => convert(outputs.records, { conversations: path.join(dir, `${kind}.conversations.jsonl`), rejected: path.join(dir, `${kind}.convert-rejected.jsonl`) }, dir));
-  return { rows: report.unitsIn, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { rows: report.unitsIn, seconds, peakRssMb: peakRssMb() };
+}
+
+/**
+ * Peak RSS of this process in MB. getrusage's maxRSS survives exec on Linux, so a child
+ * would report its parent's peak (the generator's); VmHWM belongs to this address space.
+ */
+function peakRssMb(): number {
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return Number(hwm?.[1] ?? process.resourceUsage().maxRSS) / 1024;
 }
 
 function child(kind: string, file: string, dir: string): Measure {

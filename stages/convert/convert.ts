@@ -12,7 +12,7 @@ import { LineWriter, readSequenced, sequenced } from '../../formats/lines.ts';
 import { convertSession } from './session.ts';
 
 /** Records JSON per bucket: grouping one costs a few times this in memory. */
-const BUCKET_BYTES = 16 << 20;
+const BUCKET_BYTES = 4 << 20;
 const MAX_BUCKETS = 256;
 
 export interface ConvertReport {
