@@ -11,16 +11,29 @@ import { convertStage } from './stages/convert.ts';
 import { ingestStage } from './stages/ingest.ts';
 import { splitStage } from './stages/split.ts';
 import { tokenizeStage } from './stages/tokenize.ts';
+import { baseStage } from './stages/base.ts';
+import { trainStage } from './stages/train.ts';
+import { adaptFinetuneDemoConfig, isFinetuneDemoConfig } from './train/finetune-config.ts';
 
 export const pipeline = new Pipeline();
 const ingest = pipeline.add(ingestStage);
 const convert = pipeline.add(convertStage, { records: ingest.out.records });
 const split = pipeline.add(splitStage, { conversations: convert.out.conversations });
-pipeline.add(tokenizeStage, { train: split.out.train, dev: split.out.dev, test: split.out.test });
+const tokenize = pipeline.add(tokenizeStage, { train: split.out.train, dev: split.out.dev, test: split.out.test });
+const base = pipeline.add(baseStage, { tokenizer: tokenize.out.tokenizer, train: tokenize.out.train, dev: tokenize.out.dev });
+pipeline.add(trainStage, {
+  train: tokenize.out.train,
+  dev: tokenize.out.dev,
+  tokenizer: tokenize.out.tokenizer,
+  base: base.out.descriptor,
+  baseConfig: base.out.config,
+  baseWeights: base.out.weights,
+});
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await runCli(pipeline, process.argv.slice(2), {
     projectDir: path.dirname(fileURLToPath(import.meta.url)),
+    configAdapters: [{ name: 'ChatGLM3 finetune_demo', matches: isFinetuneDemoConfig, adapt: adaptFinetuneDemoConfig }],
     commands: {
       tokenize: {
         summary: 'one-off: tokenize a conversations file to ids (--help for options)',

@@ -64,12 +64,19 @@ export class StateDb {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
       this.#db.exec(SCHEMA);
+      this.#migrate();
     }
     this.#db.pragma('busy_timeout = 5000');
   }
 
   close(): void {
     this.#db.close();
+  }
+
+  /** Brings a state database made by an older glmflow up to the current schema. */
+  #migrate(): void {
+    const columns = (this.#db.prepare('PRAGMA table_info(run_stage)').all() as { name: string }[]).map((c) => c.name);
+    for (const column of ['key', 'params']) if (!columns.includes(column)) this.#db.exec(`ALTER TABLE run_stage ADD COLUMN ${column} TEXT`);
   }
 
   /** All stat records at once: one query beats thousands of point lookups on a no-op run. */

@@ -2,7 +2,7 @@
 // and infer load, so they all use the tokenizer the ids were made with. For
 // ChatGLM3 it describes the tokenizer.model (absolute path + sha256, checked on
 // load); for the character-level tokenizer it holds the whole vocabulary.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { GlmflowError } from '../engine/errors.ts';
@@ -50,7 +50,8 @@ export function writeTokenizerArtifact(file: string, tokenizer: Tokenizer): void
  * a ChatGLM3 tokenizer.model, or a model folder containing one.
  */
 export function loadTokenizer(file: string): Tokenizer {
-  if (path.extname(file) !== '.json') return loadChatGLM3Tokenizer(file);
+  // Told apart by content, not name: stage inputs are store objects without extensions.
+  if (!looksLikeJson(file)) return loadChatGLM3Tokenizer(file);
   const full = path.resolve(file);
   let artifact: TokenizerArtifact;
   try {
@@ -69,6 +70,17 @@ export function loadTokenizer(file: string): Tokenizer {
   }
   const model = readModelChecked(artifact.model, artifact.sha256, full);
   return model;
+}
+
+function looksLikeJson(file: string): boolean {
+  if (!existsSync(file) || statSync(file).isDirectory()) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(1);
+    return readSync(fd, head, 0, 1, 0) === 1 && head[0] === 0x7b; // '{'
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readModelChecked(model: string, sha256: string, artifactFile: string): ChatGLM3Tokenizer {
