@@ -1,9 +1,8 @@
 // ingest: raw shop exports (xlsx, CSV, JSONL/JSON, loader modules) → one
 // normalized record per message, plus every row it could not read and why.
 import { z } from 'zod';
-import { defineStage, output } from '../engine/stage.ts';
+import { defineStage, output, type StageContext } from '../engine/stage.ts';
 import { COLUMN_NAMES } from './ingest/mapping.ts';
-import { ingest } from './ingest/ingest.ts';
 
 const params = z.object({
   /** Raw files, relative to the project (a glob or a list of them). */
@@ -33,10 +32,10 @@ export const ingestStage = defineStage({
   },
   packages: ['exceljs', 'papaparse'],
   async run(ctx) {
-    const { encoding, columns, roles, unknownLabels } = ctx.params;
-    const files = [...new Set([...ctx.files.raw, ...ctx.files.loaders])];
-    const report = await ingest(files, ctx.outputs, { projectDir: ctx.projectDir, encoding, columns, roles, unknownLabels, log: (m) => ctx.log(m) });
-    ctx.summary(`${report.files} files: ${report.unitsIn} rows/lines in = ${report.unitsAccepted} read (${report.records} records) + ${report.rejected} rejected (${report.rejectedByReason})`);
-    for (const note of report.notes) ctx.summary(note);
+    // Loaded here, not at the top: exceljs and papaparse took ~1 s to import, and a no-op run should not pay for them.
+    const { runIngest } = await import('./ingest/run.ts');
+    await runIngest(ctx);
   },
 });
+
+export type IngestContext = StageContext<z.output<typeof params>, (typeof ingestStage)['inputs'], (typeof ingestStage)['outputs'], 'raw' | 'loaders'>;
