@@ -1,0 +1,116 @@
+// The trainer on a tiny model: learning, determinism, checkpoints, early stopping, failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Checkpoints } from '../../train/checkpoint.ts';
+import { train, type TrainHooks } from '../../train/trainer.ts';
+import { options, silentHooks, syntheticRows, tinyModel } from './tiny.ts';
+
+const data = { train: syntheticRows(32, 1), dev: syntheticRows(8, 2), padId: 0 };
+const scratch = (): Checkpoints => new Checkpoints(mkdtempSync(path.join(tmpdir(), 'glmflow-train-')));
+
+test('training lowers train and eval loss, logs metrics, and keeps checkpoints within the limit', async () => {
+  const model = await tinyModel();
+  const metrics: { series: string; step: number; values: Record<string, number> }[] = [];
+  const hooks: TrainHooks = { ...silentHooks, metric: (series, step, values) => metrics.push({ series, step, values: { ...values } }) };
+  const checkpoints = scratch();
+  const before = tf.memory().numTensors;
+  const r = await train(model, data, options({ learning_rate: 0.2, max_steps: 24, save_total_limit: 2, load_best_model_at_end: false }), checkpoints, hooks);
+  assert.equal(tf.memory().numTensors, before, 'the training loop leaks no tensors');
+  const trainLoss = metrics.filter((m) => m.series === 'train').map((m) => m.values['loss']!);
+  const evalLoss = metrics.filter((m) => m.series === 'eval').map((m) => m.values['loss']!);
+  assert.equal(r.steps, 24);
+  assert.ok(trainLoss.at(-1)! < trainLoss[0]! * 0.9, `train loss should fall: ${trainLoss.join(', ')}`);
+  assert.ok(evalLoss.at(-1)! < evalLoss[0]!, `eval loss should fall: ${evalLoss.join(', ')}`);
+  for (const m of metrics.filter((m) => m.series === 'train')) {
+    for (const key of ['loss', 'learning_rate', 'grad_norm', 'tokens_per_s', 'epoch']) assert.ok(Number.isFinite(m.values[key]), `${key} at step ${m.step}`);
+  }
+  // Linear decay to zero over 24 steps: the last step's rate is 1/24 of the peak.
+  assert.ok(Math.abs(metrics.filter((m) => m.series === 'train').at(-1)!.values['learning_rate']! - 0.2 / 24) < 1e-9);
+  assert.deepEqual(checkpoints.steps(), [20, 24]);
+  assert.equal(r.checkpoint, checkpoints.path(24));
+  for (const file of ['trainable.safetensors', 'optimizer.safetensors', 'weights.safetensors', 'trainer_state.json']) assert.ok(existsSync(path.join(r.checkpoint, file)), file);
+  model.dispose();
+});
+
+test('same seed and data give the same loss curve', async () => {
+  const run = async (): Promise<number[]> => {
+    const model = await tinyModel();
+    const r = await train(model, data, options(), scratch(), silentHooks);
+    model.dispose();
+    return r.history.map((e) => e.values['loss']!);
+  };
+  assert.deepEqual(await run(), await run());
+});
+
+test('a longer run continues from the shorter one and matches an uninterrupted run', async () => {
+  const checkpoints = scratch();
+  let model = await tinyModel();
+  await train(model, data, options({ max_steps: 8 }), checkpoints, silentHooks);
+  model.dispose();
+  model = await tinyModel();
+  const logs: string[] = [];
+  const continued = await train(model, data, options({ max_steps: 12 }), checkpoints, { ...silentHooks, log: (l) => logs.push(l) });
+  model.dispose();
+  assert.equal(continued.resumedFrom, 8);
+  assert.ok(logs.some((l) => l.startsWith('resumed from')));
+  // A straight 12-step run differs only in its schedule before step 8 (linear decay over 8 vs 12 steps);
+  // with a constant rate the two must agree exactly.
+  const constant = { lr_scheduler_type: 'constant' as const };
+  const a = scratch();
+  model = await tinyModel();
+  await train(model, data, options({ ...constant, max_steps: 8 }), a, silentHooks);
+  model.dispose();
+  model = await tinyModel();
+  const resumed = await train(model, data, options({ ...constant, max_steps: 12 }), a, silentHooks);
+  model.dispose();
+  model = await tinyModel();
+  const straight = await train(model, data, options({ ...constant, max_steps: 12 }), scratch(), silentHooks);
+  model.dispose();
+  assert.equal(resumed.lastTrainLoss, straight.lastTrainLoss);
+  assert.equal(resumed.lastEvalLoss, straight.lastEvalLoss);
+});
+
+test('early stopping on an overfitting run keeps the best checkpoint, which rotation never deletes', async () => {
+  // Dev has another reply than train: the better the model fits train, the worse dev gets.
+  const overfit = { train: syntheticRows(8, 3), dev: syntheticRows(8, 4, [40, 41, 42, 43, 44, 45]), padId: 0 };
+  const model = await tinyModel();
+  const checkpoints = scratch();
+  const r = await train(model, overfit, options({ max_steps: 200, eval_steps: 2, save_steps: 2, save_total_limit: 1, early_stopping_patience: 3, lr_scheduler_type: 'constant' }), checkpoints, silentHooks);
+  model.dispose();
+  assert.ok(r.stoppedEarly, 'stopped early');
+  assert.ok(r.steps < 200);
+  assert.ok(r.bestStep !== null && r.bestStep < r.steps);
+  assert.equal(r.steps - r.bestStep, 3 * 2, 'three evaluations without improvement');
+  assert.equal(r.checkpoint, checkpoints.path(r.bestStep));
+  assert.deepEqual(checkpoints.steps(), [r.bestStep, r.steps]);
+});
+
+test('a loss that becomes NaN or Infinity stops training with the step and what to try, keeping the last good checkpoint', async () => {
+  const checkpoints = scratch();
+  let model = await tinyModel();
+  await train(model, data, options({ max_steps: 4 }), checkpoints, silentHooks);
+  model.dispose();
+  model = await tinyModel();
+  // Continuing with an absurd rate: the parameters blow up on the first step after the checkpoint.
+  const absurd = { ...options({ max_steps: 8, lr_scheduler_type: 'constant', max_grad_norm: 0 }), learning_rate: Infinity };
+  await assert.rejects(train(model, data, absurd, checkpoints, silentHooks), (e: Error & { hint?: string }) => {
+    assert.match(e.message, /training loss became (NaN|Infinity) at step 6 \(learning rate Infinity\)/);
+    assert.match(e.hint ?? '', /lower the learning rate \(e\.g\. --set train\.learning_rate=/);
+    assert.ok((e.hint ?? '').includes(`the last good checkpoint is ${checkpoints.path(4)}`), e.hint);
+    return true;
+  });
+  model.dispose();
+  assert.deepEqual(checkpoints.steps(), [4]);
+});
+
+test('checkpoints are written whole or not at all', async () => {
+  const checkpoints = scratch();
+  const model = await tinyModel();
+  await train(model, data, options({ max_steps: 4 }), checkpoints, silentHooks);
+  model.dispose();
+  assert.deepEqual(readdirSync(checkpoints.dir).filter((f) => f.endsWith('.tmp')), []);
+});
