@@ -2,6 +2,7 @@
 // runs, gc, plus commands a pipeline adds (tokenize, chat…).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { Display, formatBytes, formatDuration, summaryTable, table } from './display.ts';
 import { describeError, GlmflowError } from './errors.ts';
 import { execute } from './execute.ts';
@@ -48,6 +49,7 @@ Commands
 %EXTRA%
 Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
+--project DIR runs this pipeline in another project folder (its data/, artifacts/ and .glmflow/).
 
 Stages of this pipeline: %STAGES%
 
@@ -68,6 +70,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   format: { type: 'string' },
   limit: { type: 'string' },
+  project: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -89,6 +92,7 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
       return 0;
     }
     if (values.backend) process.env['GLMFLOW_BACKEND'] = values.backend;
+    const projectDir = values.project ? path.resolve(values.project) : options.projectDir;
     let params: ParamSources = NO_PARAMS;
     const load = { adapters: options.configAdapters ?? [], stages: pipeline.names, note: (line: string) => process.stderr.write(`note: ${line}\n`) };
     for (const file of values.config ?? []) params = await loadConfigFile(file, params, load);
@@ -97,19 +101,19 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
 
     switch (command) {
       case 'run':
-        return await runCommand(pipeline, options.projectDir, positionals, params, values, print);
+        return await runCommand(pipeline, projectDir, positionals, params, values, print);
       case 'status':
-        return withWorkspace(pipeline, options.projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
+        return withWorkspace(pipeline, projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
       case 'explain':
         if (positionals.length !== 1) throw new GlmflowError('explain takes one stage name', `stages: ${pipeline.names.join(', ')}`);
-        return withWorkspace(pipeline, options.projectDir, params, true, (ws) => explainCommand(ws, positionals[0]!, Boolean(values.json), print));
+        return withWorkspace(pipeline, projectDir, params, true, (ws) => explainCommand(ws, positionals[0]!, Boolean(values.json), print));
       case 'dag':
         print(dagText(pipeline, values.format ?? 'text'));
         return 0;
       case 'runs':
-        return withWorkspace(pipeline, options.projectDir, params, true, (ws) => runsCommand(ws, Number(values.limit ?? 20), Boolean(values.json), print));
+        return withWorkspace(pipeline, projectDir, params, true, (ws) => runsCommand(ws, Number(values.limit ?? 20), Boolean(values.json), print));
       case 'gc':
-        return await gcCommand(pipeline, options.projectDir, print);
+        return await gcCommand(pipeline, projectDir, print);
       default:
         throw new GlmflowError(`unknown command "${command}"`, 'run `npx tsx pipeline.ts --help` for the list');
     }
