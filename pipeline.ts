@@ -13,6 +13,8 @@ import { splitStage } from './stages/split.ts';
 import { tokenizeStage } from './stages/tokenize.ts';
 import { baseStage } from './stages/base.ts';
 import { trainStage } from './stages/train.ts';
+import { generateStage } from './stages/generate.ts';
+import { scoreStage } from './stages/score.ts';
 import { adaptFinetuneDemoConfig, isFinetuneDemoConfig } from './train/finetune-config.ts';
 
 export const pipeline = new Pipeline();
@@ -21,7 +23,7 @@ const convert = pipeline.add(convertStage, { records: ingest.out.records });
 const split = pipeline.add(splitStage, { conversations: convert.out.conversations });
 const tokenize = pipeline.add(tokenizeStage, { train: split.out.train, dev: split.out.dev, test: split.out.test });
 const base = pipeline.add(baseStage, { tokenizer: tokenize.out.tokenizer, train: tokenize.out.train, dev: tokenize.out.dev });
-pipeline.add(trainStage, {
+const train = pipeline.add(trainStage, {
   train: tokenize.out.train,
   dev: tokenize.out.dev,
   tokenizer: tokenize.out.tokenizer,
@@ -29,6 +31,9 @@ pipeline.add(trainStage, {
   baseConfig: base.out.config,
   baseWeights: base.out.weights,
 });
+const baseModel = { base: base.out.descriptor, baseConfig: base.out.config, baseWeights: base.out.weights };
+const generate = pipeline.add(generateStage, { test: tokenize.out.test, tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
+pipeline.add(scoreStage, { generations: generate.out.generations });
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await runCli(pipeline, process.argv.slice(2), {

@@ -33,7 +33,7 @@ export function isFinetuneDemoConfig(parsed: Record<string, unknown>): boolean {
 export function adaptFinetuneDemoConfig(parsed: Record<string, unknown>, file: string): AdaptedConfig {
   const train: Record<string, unknown> = {};
   const tokenize: Record<string, unknown> = {};
-  const evaluate: Record<string, unknown> = {};
+  const generate: Record<string, unknown> = {};
   const notes: string[] = [];
   const unsupported: string[] = [];
 
@@ -46,10 +46,10 @@ export function adaptFinetuneDemoConfig(parsed: Record<string, unknown>, file: s
     else if (IGNORED.has(key)) notes.push(`training_args.${key} ignored (no effect on results here)`);
     else if (STEP_STRATEGIES.includes(key)) {
       if (value !== 'steps') unsupported.push(`training_args.${key}: ${JSON.stringify(value)} (only "steps" is supported)`);
-    } else if (key === 'predict_with_generate') notes.push('training_args.predict_with_generate: generation runs in the evaluate stage');
+    } else if (key === 'predict_with_generate') notes.push('training_args.predict_with_generate: generation runs in the generate stage');
     else if (key === 'generation_config') {
       const gen = record(value);
-      if ('max_new_tokens' in gen) evaluate['max_new_tokens'] = gen['max_new_tokens'];
+      if ('max_new_tokens' in gen) generate['max_new_tokens'] = gen['max_new_tokens'];
     } else if (key === 'debug') notes.push('training_args.debug ignored: NaN/Inf losses always stop training');
     else unsupported.push(`training_args.${key}`);
   }
@@ -73,7 +73,7 @@ export function adaptFinetuneDemoConfig(parsed: Record<string, unknown>, file: s
   const overrides: Overrides = {};
   if (Object.keys(tokenize).length) overrides['tokenize'] = tokenize;
   if (Object.keys(train).length) overrides['train'] = train;
-  if (Object.keys(evaluate).length) overrides['evaluate'] = evaluate;
+  if (Object.keys(generate).length) overrides['generate'] = generate;
   return { overrides, notes };
 }
 
