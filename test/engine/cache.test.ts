@@ -7,6 +7,12 @@ import { FixtureProject } from './fixture.ts';
 
 const ALL = ['count', 'report', 'slow', 'source', 'words'];
 
+test('stages claiming the same resource never run at once, even with free job slots', () => {
+  const p = new FixtureProject();
+  assert.equal(p.cli('run', '--jobs', '4', '--set', 'slow.chunks=4').code, 0);
+  assert.match(p.read('device.log'), /^(words\+words-slow\+slow-|slow\+slow-words\+words-)$/);
+});
+
 test('a second run with nothing changed does no work', () => {
   const p = new FixtureProject();
   assert.equal(p.cli('run').code, 0);

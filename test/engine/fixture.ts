@@ -51,8 +51,12 @@ const FILES: Record<string, string> = {
   params: z.object({ fail: z.boolean().default(false) }),
   inputs: { text: 'text' },
   outputs: { words: output('words', 'words.txt', 'sorted words') },
+  resources: ['device'],
   async run(ctx) {
     mark(ctx.projectDir, 'words');
+    appendFileSync(path.join(ctx.projectDir, 'device.log'), 'words+');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    appendFileSync(path.join(ctx.projectDir, 'device.log'), 'words-');
     writeFileSync(ctx.outputs.words, 'partial');
     if (ctx.params.fail) throw new Error('words was told to fail');
     writeFileSync(ctx.outputs.words, [...new Set(readFileSync(ctx.inputs.text, 'utf8').split(/\\s+/).filter(Boolean))].sort().join('\\n'));
@@ -62,14 +66,17 @@ const FILES: Record<string, string> = {
   params: z.object({ chunks: z.number().default(1) }),
   inputs: { text: 'text' },
   outputs: { big: output('blob', 'big.txt', 'slowly written') },
+  resources: ['device'],
   async run(ctx) {
     mark(ctx.projectDir, 'slow');
+    appendFileSync(path.join(ctx.projectDir, 'device.log'), 'slow+');
     for (let i = 0; i < ctx.params.chunks; i++) {
       appendFileSync(ctx.outputs.big, 'x'.repeat(1000));
       if (i === 0) writeFileSync(path.join(ctx.projectDir, 'slow.started'), '');
       await sleep(50);
       ctx.progress(i + 1, ctx.params.chunks);
     }
+    appendFileSync(path.join(ctx.projectDir, 'device.log'), 'slow-');
   },`, "import { setTimeout as sleep } from 'node:timers/promises';"),
   'stages/report.ts': STAGE('report', `
   name: 'report', module: import.meta.url, description: 'joins count and words',
