@@ -28,10 +28,6 @@ export class LineWriter {
     return this.#stream.write(batch) ? undefined : once(this.#stream, 'drain').then(() => undefined);
   }
 
-  writeJson(value: unknown): Promise<void> | undefined {
-    return this.write(JSON.stringify(value));
-  }
-
   async close(): Promise<void> {
     this.#stream.end(this.#batch);
     this.#batch = '';

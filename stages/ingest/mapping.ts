@@ -75,17 +75,23 @@ function listHeaders(headers: readonly string[]): string {
 
 /** Maps sender labels to roles, tallying the labels it cannot map so they can be reported together. */
 export class RoleMapper {
-  readonly #labels: Readonly<Record<string, RecordRole>>;
+  // A Map, not an object: a label such as "constructor" must not find Object.prototype's.
+  readonly #labels: ReadonlyMap<string, RecordRole>;
+  /** Labels as written → role: a few distinct labels repeat on every row, so each is normalized once. */
+  readonly #known = new Map<string, RecordRole>();
   /** Unknown label → rows carrying it, and where it was first seen. */
   readonly unknown = new Map<string, { count: number; first: string }>();
 
   constructor(overrides: Readonly<Record<string, RecordRole>>) {
-    this.#labels = { ...LABELS, ...Object.fromEntries(Object.entries(overrides).map(([label, role]) => [normalizeHeader(label), role])) };
+    this.#labels = new Map([...Object.entries(LABELS), ...Object.entries(overrides).map(([label, role]) => [normalizeHeader(label), role] as const)]);
   }
 
   role(label: string, at: Location): RecordRole | undefined {
-    const role = this.#labels[normalizeHeader(label)];
-    if (role === undefined) {
+    const known = this.#known.get(label);
+    if (known !== undefined) return known;
+    const role = this.#labels.get(normalizeHeader(label));
+    if (role !== undefined) this.#known.set(label, role);
+    else {
       const seen = this.unknown.get(label);
       if (seen) seen.count++;
       else this.unknown.set(label, { count: 1, first: describeLocation(at) });

@@ -2,7 +2,7 @@
 // conversation ({"conversations":[…]}) or a table row ({"session_id":…, "sender":…}).
 import path from 'node:path';
 import { isRole, type Message } from '../../formats/conversation.ts';
-import type { Location, SourceRecord } from '../../formats/record.ts';
+import type { Location, RecordFields } from '../../formats/record.ts';
 import { mapColumns, type ColumnOverrides } from './mapping.ts';
 import { excerpt, type IngestSink } from './sink.ts';
 import { TableReader } from './table.ts';
@@ -33,8 +33,8 @@ export class ObjectReader {
     }
     if (messages.length === 0) return this.sink.reject({ ...at, reason: 'conversation without messages', detail: excerpt(text) });
     const session = conversationId(object, at);
-    const records: SourceRecord[] = messages.map((message) => ({ ...at, session, time: null, label: message.role, role: message.role, text: message.content }));
-    await this.sink.accept(records);
+    const records: RecordFields[] = messages.map((message) => ({ session, time: null, label: message.role, role: message.role, text: message.content }));
+    await this.sink.accept(at, records);
   }
 }
 

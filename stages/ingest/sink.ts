@@ -1,7 +1,7 @@
 // Where every input unit (table row, JSONL line, loader item) ends: as records,
 // or in rejected.jsonl. The counters let the stage prove nothing was lost.
 import { LineWriter } from '../../formats/lines.ts';
-import type { SourceRecord } from '../../formats/record.ts';
+import { recordLine, type Location, type RecordFields } from '../../formats/record.ts';
 import { RejectLog, type Rejected } from '../../formats/rejects.ts';
 import type { RoleMapper } from './mapping.ts';
 
@@ -21,11 +21,15 @@ export class IngestSink {
   }
 
   /** One input unit accepted, as the records it became (a JSONL conversation becomes several). Synchronous unless the disk is behind. */
-  accept(records: readonly SourceRecord[]): Promise<void> | undefined {
+  accept(at: Location, records: readonly RecordFields[]): Promise<void> | undefined {
     this.unitsIn++;
     this.unitsAccepted++;
-    const waits = records.map((record) => this.records.writeJson(record)).filter((wait) => wait !== undefined);
-    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+    let waits: Promise<void>[] | undefined;
+    for (const record of records) {
+      const wait = this.records.write(recordLine(at, record));
+      if (wait) (waits ??= []).push(wait);
+    }
+    return waits && Promise.all(waits).then(() => undefined);
   }
 
   async reject(entry: Rejected): Promise<void> {

@@ -31,14 +31,17 @@ export class TableReader {
   /** Synchronous (no promise) for the usual accepted row: the hot path of a million-row export. */
   row(cells: readonly unknown[], at: Location): Promise<void> | undefined {
     const { sink, columns } = this;
-    if (cells.every((cell) => cellText(cell).trim() === '')) return sink.reject({ ...at, reason: 'blank row' });
     const session = cellText(cells[columns.session]).trim();
-    if (session === '') return sink.reject({ ...at, reason: 'empty session id', detail: excerpt(cells.map(cellText).join(' | ')) });
+    // A row with a session id is not blank: the full blank check only runs for the rare rows without one.
+    if (session === '') {
+      if (cells.every((cell) => cellText(cell).trim() === '')) return sink.reject({ ...at, reason: 'blank row' });
+      return sink.reject({ ...at, reason: 'empty session id', detail: excerpt(cells.map(cellText).join(' | ')) });
+    }
     const label = cellText(cells[columns.sender]).trim();
     const role = sink.roles.role(label, at);
     if (role === undefined) return sink.reject({ ...at, reason: 'unknown sender label', session, detail: label });
     const time = columns.time === undefined ? null : parseTime(cells[columns.time]);
     if (time === undefined) return sink.reject({ ...at, reason: 'unreadable time', session, detail: cellText(cells[columns.time ?? 0]) });
-    return sink.accept([{ ...at, session, time, label, role, text: cellText(cells[columns.content]) }]);
+    return sink.accept(at, [{ session, time, label, role, text: cellText(cells[columns.content]) }]);
   }
 }
