@@ -37,12 +37,12 @@ test('kill -9 in the middle of a stage leaves the cache consistent; the rerun re
 
 test('a second concurrent run waits for the lock, naming the holder; --no-wait fails fast', async () => {
   const p = new FixtureProject();
-  const first = p.spawn('run', '--set', 'slow.chunks=60');
+  const first = p.spawn('run', '--set', 'slow.chunks=200');
   await waitFor(p, 'slow.started');
-  const noWait = p.cli('run', '--no-wait', '--set', 'slow.chunks=60');
+  const noWait = p.cli('run', '--no-wait', '--set', 'slow.chunks=200');
   assert.equal(noWait.code, 2);
   assert.match(noWait.stderr, /another glmflow run holds this project: process \d+/);
-  const second = p.spawn('run', '--set', 'slow.chunks=60');
+  const second = p.spawn('run', '--set', 'slow.chunks=200');
   let err = '';
   second.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const [firstCode] = (await once(first, 'exit')) as [number];
