@@ -1,0 +1,77 @@
+// Batched generation on the tiny fixture: stops at eos and at max_new_tokens,
+// keeps the prompts' order, leaks no tensors; the generate stage's output lines
+// up with the references.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadModel } from '../../model/load.ts';
+import { readEvalExamples } from '../../tokenizer/examples-arrow.ts';
+import { generateAll, leftPad } from '../../stages/generate/batched.ts';
+import { readGenerations } from '../../stages/generate/record.ts';
+import { runGenerate } from '../../stages/generate/run.ts';
+import { generateParams, type GenerateContext } from '../../stages/generate.ts';
+import { sharedPath } from '../shared.ts';
+import { tokenizer, writeEvalFiles } from './fixture.ts';
+
+const PROMPTS = [[5, 6, 7, 8, 9, 10], [11, 12], [13, 14, 15, 16]];
+
+test('left padding', () => {
+  assert.deepEqual(leftPad([[1, 2], [3]], 0), { inputIds: [[1, 2], [0, 3]], attentionMask: [[1, 1], [0, 1]] });
+});
+
+test('batched generation: prompt order kept, stops at eos and max_new_tokens, no tensors left', async (t) => {
+  const dir = sharedPath(t, 'fixtures/glm/tiny-f32');
+  if (!dir) return;
+  const model = await loadModel(dir);
+  try {
+    const batch = { size: 2, padId: 0 };
+    const before = tf.memory().numTensors;
+    const free = await generateAll(model, PROMPTS, { maxNewTokens: 6, eosTokenId: [] }, batch);
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual(free.map((r) => r.length), [6, 6, 6], 'never stopping: exactly max_new_tokens');
+    // Each row alone (no padding, no reordering) gives the same tokens: results are in prompt order.
+    for (const [i, prompt] of PROMPTS.entries()) {
+      assert.deepEqual((await model.generate([prompt], { maxNewTokens: 6, eosTokenId: [] }))[0], free[i], `row ${i}`);
+    }
+    // Make row 0's third token the eos: that row stops before it, the others run on.
+    const eos = free[0]![2]!;
+    const stopped = await generateAll(model, PROMPTS, { maxNewTokens: 6, eosTokenId: eos }, batch);
+    assert.deepEqual(stopped[0], free[0]!.slice(0, free[0]!.indexOf(eos)));
+    for (const i of [1, 2]) assert.deepEqual(stopped[i], free[i]!.includes(eos) ? free[i]!.slice(0, free[i]!.indexOf(eos)) : free[i]);
+    const short = await generateAll(model, PROMPTS, { maxNewTokens: 2, eosTokenId: [] }, batch);
+    assert.deepEqual(short, free.map((r) => r.slice(0, 2)));
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('the generate stage: one line per eval example, aligned with its reference', async (t) => {
+  const tiny = sharedPath(t, 'fixtures/glm/tiny-f32');
+  if (!tiny) return;
+  const files = await writeEvalFiles(tiny);
+  const out = path.join(files.dir, 'generations.jsonl');
+  const ctx = {
+    params: generateParams.parse({ max_new_tokens: 5, batch_size: 2 }),
+    inputs: files,
+    outputs: { generations: out },
+    signal: new AbortController().signal,
+    log: () => {},
+    progress: () => {},
+    summary: () => {},
+  } as unknown as GenerateContext;
+  await runGenerate(ctx);
+  const lines = readGenerations(readFileSync(out, 'utf8'));
+  const references: string[] = [];
+  for await (const row of readEvalExamples(files.test)) references.push(tokenizer.decode(Array.from(row.output_ids), { skipSpecialTokens: true }));
+  assert.equal(lines.length, files.examples);
+  assert.deepEqual(lines.map((l) => l.reference), references);
+  for (const line of lines) {
+    assert.ok(line.prediction_tokens <= 5);
+    assert.equal(line.finish, line.prediction_tokens === 5 ? 'length' : 'stop');
+    assert.ok(Number.isFinite(line.loss) && line.loss > 0, `loss ${line.loss}`);
+    assert.match(line.prompt, /\[gMASK\]sop<\|user\|>/);
+  }
+});
