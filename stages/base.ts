@@ -14,7 +14,8 @@ export const baseParams = z.object({
   multi_query_group_num: z.number().int().positive().default(2),
   ffn_hidden_size: z.number().int().positive().default(384),
   seq_length: z.number().int().positive().default(1024),
-  pretrain_steps: z.number().int().min(1).default(300),
+  // Brief on purpose: the base learns the shop's language, and P-tuning still has the agents' replies to learn.
+  pretrain_steps: z.number().int().min(1).default(100),
   learning_rate: z.number().positive().default(3e-3),
   batch_size: z.number().int().positive().default(8),
   seed: z.number().int().min(0).default(42),
