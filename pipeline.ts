@@ -40,6 +40,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     projectDir: path.dirname(fileURLToPath(import.meta.url)),
     configAdapters: [{ name: 'ChatGLM3 finetune_demo', matches: isFinetuneDemoConfig, adapt: adaptFinetuneDemoConfig }],
     commands: {
+      chat: {
+        summary: 'interactive chat with the fine-tuned model, replies streamed (--help for options)',
+        async run(argv) {
+          const { chatCommand } = await import('./chat/cli.ts');
+          await chatCommand(argv, path.dirname(fileURLToPath(import.meta.url)));
+        },
+      },
       tokenize: {
         summary: 'one-off: tokenize a conversations file to ids (--help for options)',
         async run(argv) {

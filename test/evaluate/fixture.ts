@@ -11,12 +11,13 @@ import { EVAL_COLUMNS, ExamplesWriter } from '../../tokenizer/examples-arrow.ts'
 import { evalExamples } from '../../tokenizer/preprocess.ts';
 
 // 3 reserved + 500 characters + 9 special tokens = the fixture's 512 ids, so every generated id decodes.
-export const CHARS = Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x4e00 + i));
+// "\n" is one of them, as in every vocabulary the tokenize stage builds (each message starts with it).
+export const CHARS = ['\n', ...Array.from({ length: 499 }, (_, i) => String.fromCodePoint(0x4e00 + i))];
 export const tokenizer = new CharTokenizer(CHARS);
 
 const text = (from: number, length: number) => CHARS.slice(from, from + length).join('');
 export const CONVERSATIONS = [
-  [{ role: 'user', content: text(0, 5) }, { role: 'assistant', content: text(10, 4) }],
+  [{ role: 'user', content: text(1, 5) }, { role: 'assistant', content: text(10, 4) }],
   [{ role: 'user', content: text(20, 9) }, { role: 'assistant', content: text(40, 6) }, { role: 'user', content: text(50, 2) }, { role: 'assistant', content: text(60, 3) }],
 ] as const;
 
