@@ -8,7 +8,7 @@ import { describeError, GlmflowError } from './errors.ts';
 import { execute } from './execute.ts';
 import { short } from './hash.ts';
 import { describeChanges } from './key.ts';
-import { ProjectLock } from './lock.ts';
+import { isAlive, ProjectLock } from './lock.ts';
 import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type ParamSources } from './params.ts';
 import type { Pipeline } from './pipeline.ts';
 import { plan, type Assessment } from './plan.ts';
@@ -278,7 +278,7 @@ function runsCommand(ws: Workspace, limit: number, json: boolean, print: (t: str
       String(r.id),
       new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),
       r.finishedAt ? formatDuration(r.finishedAt - r.startedAt) : '-',
-      r.status,
+      r.status === 'running' && !isAlive(r.pid) ? 'killed' : r.status,
       [ran.length ? `ran ${ran.join(', ')}` : 'nothing ran', failed.length ? `failed ${failed.join(', ')}` : ''].filter(Boolean).join('; '),
       r.command,
     ];

@@ -73,7 +73,8 @@ function readHolder(file: string): Holder | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this machine still runs (a run marked 'running' whose process is gone was killed). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
