@@ -15,6 +15,7 @@ import { baseStage } from './stages/base.ts';
 import { trainStage } from './stages/train.ts';
 import { generateStage } from './stages/generate.ts';
 import { scoreStage } from './stages/score.ts';
+import { inferStage } from './stages/infer.ts';
 import { adaptFinetuneDemoConfig, isFinetuneDemoConfig } from './train/finetune-config.ts';
 
 export const pipeline = new Pipeline();
@@ -34,6 +35,7 @@ const train = pipeline.add(trainStage, {
 const baseModel = { base: base.out.descriptor, baseConfig: base.out.config, baseWeights: base.out.weights };
 const generate = pipeline.add(generateStage, { test: tokenize.out.test, tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
 pipeline.add(scoreStage, { generations: generate.out.generations });
+pipeline.add(inferStage, { tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await runCli(pipeline, process.argv.slice(2), {

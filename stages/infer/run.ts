@@ -1,0 +1,57 @@
+// The infer stage's work: read the conversations, build each prompt up to its
+// last user turn, generate in batches, write one reply per input line.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { GlmflowError } from '../../engine/errors.ts';
+import { isRole, type Message } from '../../formats/conversation.ts';
+import { loadTokenizer } from '../../tokenizer/artifact.ts';
+import { openBaseModel } from '../base/model-files.ts';
+import { generateAll } from '../generate/batched.ts';
+import { generateOptions } from '../generate/params.ts';
+import { chatPrompt } from '../generate/prompt.ts';
+import type { InferContext } from '../infer.ts';
+
+/** The messages up to and including the last user turn (later turns, e.g. a reference answer, are left out). */
+export function promptMessages(line: string, where: string): Message[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    throw new GlmflowError(`${where}: not JSON (${(error as Error).message})`, 'one {"conversations":[{"role":…,"content":…}]} object per line');
+  }
+  const list = (parsed as { conversations?: unknown })?.conversations;
+  if (!Array.isArray(list)) throw new GlmflowError(`${where}: no "conversations" array`, 'one {"conversations":[{"role":…,"content":…}]} object per line');
+  const messages = list.map((m: unknown, i) => {
+    const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
+    if (!isRole(role) || typeof content !== 'string') throw new GlmflowError(`${where}: message ${i} needs a role (system, user, assistant, observation) and a string content`);
+    return { role, content };
+  });
+  const last = messages.findLastIndex((m) => m.role === 'user');
+  if (last < 0) throw new GlmflowError(`${where}: no user turn to answer`);
+  return messages.slice(0, last + 1);
+}
+
+export async function runInfer(ctx: InferContext): Promise<void> {
+  const p = ctx.params;
+  const [file] = ctx.files.input;
+  if (!file) throw new GlmflowError(`infer.input ${p.input} not found`, 'give a conversations JSONL file: --set infer.input=path.jsonl');
+  const tokenizer = loadTokenizer(ctx.inputs.tokenizer);
+  const lines = readFileSync(file, 'utf8').split('\n').map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim());
+  const prompts = lines.map((l) => chatPrompt(tokenizer, promptMessages(l.text, `${file}:${l.line}`)));
+  const model = await openBaseModel(
+    { descriptor: ctx.inputs.base, config: ctx.inputs.baseConfig, weights: ctx.inputs.baseWeights },
+    { prefix: ctx.inputs.prefix, trainable: 'none' },
+  );
+  try {
+    const replies = await generateAll(model, prompts, generateOptions(p, tokenizer), {
+      size: p.batch_size,
+      padId: tokenizer.padId,
+      signal: ctx.signal,
+      onBatch: ({ done, total }) => ctx.progress(done, total),
+    });
+    const out = lines.map((l, i) => JSON.stringify({ line: l.line, reply: tokenizer.decode(replies[i]!, { skipSpecialTokens: true }).trim() }) + '\n');
+    writeFileSync(ctx.outputs.replies, out.join(''));
+    ctx.summary(`${lines.length} conversations answered → ${ctx.outputs.replies}`);
+  } finally {
+    model.dispose();
+  }
+}
