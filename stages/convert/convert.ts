@@ -5,7 +5,7 @@
 // back into the order of each session's first record.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { JsonlWriter, readJsonl } from '../../formats/jsonl.ts';
+import { readJsonlBatches } from '../../formats/jsonl.ts';
 import type { SourceRecord } from '../../formats/record.ts';
 import { RejectLog } from '../../formats/rejects.ts';
 import { LineWriter, readSequenced, sequenced } from '../../formats/lines.ts';
@@ -53,14 +53,17 @@ async function partition(recordsFile: string, buckets: number, fileOf: (index: n
   const writers = Array.from({ length: buckets }, (_, index) => new LineWriter(fileOf(index)));
   let seq = 0;
   try {
-    for await (const line of readJsonl(recordsFile)) {
-      seq++;
-      if (!line.ok) {
-        await rejects.reject({ file: path.basename(recordsFile), line: line.line, reason: 'malformed record', detail: line.error });
-        continue;
+    for await (const batch of readJsonlBatches(recordsFile)) {
+      for (const line of batch) {
+        seq++;
+        if (!line.ok) {
+          await rejects.reject({ file: path.basename(recordsFile), line: line.line, reason: 'malformed record', detail: line.error });
+          continue;
+        }
+        const { session } = line.value as SourceRecord;
+        const wait = writers[hash(session) % buckets]!.write(sequenced(seq, line.text));
+        if (wait) await wait;
       }
-      const { session } = line.value as SourceRecord;
-      await writers[hash(session) % buckets]!.write(sequenced(seq, line.text));
     }
   } finally {
     await Promise.all(writers.map((writer) => writer.close()));
@@ -71,11 +74,13 @@ async function partition(recordsFile: string, buckets: number, fileOf: (index: n
 /** Groups one bucket by session and writes its conversations, in order of their first record. */
 async function convertBucket(recordsFile: string, conversationsFile: string, rejects: RejectLog): Promise<{ kept: number; messages: number }> {
   const sessions = new Map<string, { first: number; records: SourceRecord[] }>();
-  for await (const { seq, text } of readSequenced(recordsFile)) {
-    const record = JSON.parse(text) as SourceRecord;
-    const session = sessions.get(record.session);
-    if (session) session.records.push(record);
-    else sessions.set(record.session, { first: seq, records: [record] });
+  for await (const batch of readSequenced(recordsFile)) {
+    for (const { seq, text } of batch) {
+      const record = JSON.parse(text) as SourceRecord;
+      const session = sessions.get(record.session);
+      if (session) session.records.push(record);
+      else sessions.set(record.session, { first: seq, records: [record] });
+    }
   }
   const out = new LineWriter(conversationsFile);
   let kept = 0;
@@ -88,7 +93,8 @@ async function convertBucket(recordsFile: string, conversationsFile: string, rej
       kept += result.kept;
       if (result.conversation) {
         messages += result.conversation.conversations.length;
-        await out.write(sequenced(first, JSON.stringify(result.conversation)));
+        const wait = out.write(sequenced(first, JSON.stringify(result.conversation)));
+        if (wait) await wait;
       }
     }
   } finally {
@@ -99,25 +105,54 @@ async function convertBucket(recordsFile: string, conversationsFile: string, rej
 
 /** k-way merge of the buckets' sorted outputs by first-record number; returns the number of conversations. */
 async function mergeInOrder(files: readonly string[], output: string): Promise<number> {
-  const readers = files.map((file) => readSequenced(file));
-  const heads = await Promise.all(readers.map((reader) => reader.next()));
+  const cursors = await Promise.all(files.map((file) => SequencedCursor.open(file)));
   const out = new LineWriter(output);
   let count = 0;
   try {
     for (;;) {
-      let best = -1;
-      for (const [index, head] of heads.entries()) {
-        if (!head.done && (best < 0 || head.value.seq < (heads[best] as IteratorYieldResult<{ seq: number }>).value.seq)) best = index;
+      let best: SequencedCursor | undefined;
+      for (const cursor of cursors) {
+        if (cursor.head && (!best || cursor.head.seq < best.head!.seq)) best = cursor;
       }
-      if (best < 0) break;
-      await out.write((heads[best] as IteratorYieldResult<{ text: string }>).value.text);
+      if (!best) break;
+      const wait = out.write(best.head!.text);
+      if (wait) await wait;
       count++;
-      heads[best] = await readers[best]!.next();
+      await best.advance();
     }
   } finally {
     await out.close();
   }
   return count;
+}
+
+/** The current line of a sequenced file, read a batch at a time so that moving on rarely awaits. */
+class SequencedCursor {
+  #batch: readonly { seq: number; text: string }[] = [];
+  #index = 0;
+
+  private constructor(readonly batches: AsyncGenerator<{ seq: number; text: string }[]>) {}
+
+  static async open(file: string): Promise<SequencedCursor> {
+    const cursor = new SequencedCursor(readSequenced(file));
+    await cursor.#fill();
+    return cursor;
+  }
+
+  /** Undefined at the end of the file. */
+  get head(): { seq: number; text: string } | undefined {
+    return this.#batch[this.#index];
+  }
+
+  async advance(): Promise<void> {
+    if (++this.#index >= this.#batch.length) await this.#fill();
+  }
+
+  async #fill(): Promise<void> {
+    const next = await this.batches.next();
+    this.#batch = next.done ? [] : next.value;
+    this.#index = 0;
+  }
 }
 
 /** FNV-1a over UTF-16 code units: fast, and only has to spread sessions, not resist anyone. */
