@@ -1,0 +1,50 @@
+// Generation speed of the generate stage on the evaluation set: new tokens/s,
+// batched as the stage runs it and one prompt at a time, next to the PyTorch
+// CPU reference (greedy, KV cache, batch 1: 67 new tokens/s, ../shared/BENCHMARKS.md).
+// Uses the pipeline's artifacts (base model, trained prefix, test split); run
+// `npx tsx pipeline.ts run train` first. Note the embedded base model is much
+// smaller than BENCHMARKS.md's "small" configuration the reference was measured on.
+//   npx tsx bench/generate.bench.ts
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../model/backend.ts';
+import { openBaseModel } from '../stages/base/model-files.ts';
+import { generateAll } from '../stages/generate/batched.ts';
+import { generateOptions } from '../stages/generate/params.ts';
+import { generateParams } from '../stages/generate.ts';
+import { loadTokenizer } from '../tokenizer/artifact.ts';
+import { readEvalExamples } from '../tokenizer/examples-arrow.ts';
+import { report } from './report.ts';
+
+const ARTIFACTS = fileURLToPath(new URL('../artifacts', import.meta.url));
+const at = (rel: string) => path.join(ARTIFACTS, rel);
+const PROMPTS = Number(process.env['BENCH_GEN_PROMPTS'] ?? 64);
+const REFERENCE = 67;
+
+for (const rel of ['base/base.json', 'train/prefix.safetensors', 'tokenize/test.arrow', 'tokenize/tokenizer.json']) {
+  if (!existsSync(at(rel))) throw new Error(`artifacts/${rel} missing: run npx tsx pipeline.ts run train first`);
+}
+process.stderr.write(`${(await selectBackend()).description}\n`);
+const tokenizer = loadTokenizer(at('tokenize/tokenizer.json'));
+const prompts: number[][] = [];
+for await (const row of readEvalExamples(at('tokenize/test.arrow'))) if (prompts.length < PROMPTS) prompts.push(Array.from(row.input_ids));
+const model = await openBaseModel(
+  { descriptor: at('base/base.json'), config: at('base/config.json'), weights: at('base/model.safetensors') },
+  { prefix: at('train/prefix.safetensors'), trainable: 'none' },
+);
+const params = generateParams.parse({});
+const options = generateOptions(params, tokenizer);
+
+async function tokensPerSecond(batchSize: number, rows: readonly number[][]): Promise<number> {
+  await generateAll(model, rows.slice(0, 2), options, { size: batchSize, padId: tokenizer.padId }); // warm-up
+  const t0 = performance.now();
+  const out = await generateAll(model, rows, options, { size: batchSize, padId: tokenizer.padId });
+  return out.reduce((n, r) => n + r.length, 0) / ((performance.now() - t0) / 1000);
+}
+
+const figure = (name: string, value: number) =>
+  report({ bench: 'generate', figure: name, value, unit: 'tokens/s', reference: REFERENCE, referenceNote: 'PyTorch CPU, greedy, KV cache, batch 1 (BENCHMARKS.md)', ratio: value / REFERENCE });
+figure(`eval_set_new_tokens_per_s_batch_${params.batch_size}`, await tokensPerSecond(params.batch_size, prompts));
+figure('eval_set_new_tokens_per_s_batch_1', await tokensPerSecond(1, prompts.slice(0, 16)));
+model.dispose();
