@@ -14,16 +14,21 @@ export async function* readJsonlBatches(file: string): AsyncGenerator<JsonlLine[
   for await (const raws of readLineBatches(file)) {
     const batch: JsonlLine[] = [];
     for (const raw of raws) {
-      line++;
-      const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-      if (text.trim() === '') continue;
-      try {
-        batch.push({ line, ok: true, value: JSON.parse(text), text });
-      } catch (error) {
-        batch.push({ line, ok: false, error: (error as Error).message, text });
-      }
+      const parsed = parseJsonLine(++line, raw);
+      if (parsed) batch.push(parsed);
     }
     yield batch;
+  }
+}
+
+/** Line `line` of a JSONL file (1-based; the first may start with a BOM), parsed or with its parse error; undefined when blank. */
+export function parseJsonLine(line: number, raw: string): JsonlLine | undefined {
+  const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+  if (text.trim() === '') return undefined;
+  try {
+    return { line, ok: true, value: JSON.parse(text), text };
+  } catch (error) {
+    return { line, ok: false, error: (error as Error).message, text };
   }
 }
 

@@ -13,6 +13,7 @@ const BATCH_BYTES = 1 << 16;
 // UTF-8 takes at most 3 bytes per UTF-16 code unit (a 4-byte character is a surrogate pair).
 const MAX_BYTES_PER_UNIT = 3;
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 
 export class LineWriter {
   readonly #stream: WriteStream;
@@ -26,18 +27,37 @@ export class LineWriter {
 
   /** A promise only when the disk is behind and the caller must wait: most lines cost no await at all. */
   write(line: string): Promise<void> | undefined {
-    this.count++;
     const room = line.length * MAX_BYTES_PER_UNIT + 1;
-    let ok = true;
-    if (this.#used + room > BATCH_BYTES) {
-      ok = this.#flush();
-      // Longer than any batch: written on its own.
-      if (room > BATCH_BYTES) ok = this.#stream.write(`${line}\n`) && ok;
-    }
-    if (room <= BATCH_BYTES) {
+    let ok = this.#makeRoom(room);
+    if (room > BATCH_BYTES) ok = this.#stream.write(`${line}\n`) && ok;
+    else {
       this.#used += this.#batch.write(line, this.#used);
       this.#batch[this.#used++] = NEWLINE;
     }
+    return this.#waitUnless(ok);
+  }
+
+  /** `head` (ASCII) and then `body` as one line: copies a line read as bytes without decoding and re-encoding it. */
+  writeBytes(head: string, body: Uint8Array): Promise<void> | undefined {
+    const room = head.length + body.length + 1;
+    let ok = this.#makeRoom(room);
+    if (room > BATCH_BYTES) ok = this.#stream.write(Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.of(NEWLINE)])) && ok;
+    else {
+      this.#used += this.#batch.write(head, this.#used, 'latin1');
+      this.#batch.set(body, this.#used);
+      this.#used += body.length;
+      this.#batch[this.#used++] = NEWLINE;
+    }
+    return this.#waitUnless(ok);
+  }
+
+  /** Counts a line and flushes the batch when the line may not fit; false when the disk is behind. */
+  #makeRoom(room: number): boolean {
+    this.count++;
+    return this.#used + room > BATCH_BYTES ? this.#flush() : true;
+  }
+
+  #waitUnless(ok: boolean): Promise<void> | undefined {
     return ok ? undefined : once(this.#stream, 'drain').then(() => undefined);
   }
 
@@ -57,7 +77,8 @@ export class LineWriter {
   }
 }
 
-const LINE_BREAK = /\r?\n|\r(?!\n)/;
+/** Where readline breaks lines. */
+export const LINE_BREAK = /\r?\n|\r(?!\n)/;
 
 /**
  * The lines of a UTF-8 text file, a batch per 1 MiB read, split as readline splits
@@ -80,6 +101,24 @@ export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
   // Text after the last line break is a line; an empty string there is not.
   if (rest.at(-1) === '') rest.pop();
   if (rest.length > 0) yield rest;
+}
+
+/**
+ * The lines of a file as bytes, a batch per 1 MiB read, split at \n (a \r before it
+ * is dropped; a lone \r stays in the line): for copying lines without decoding them.
+ */
+export async function* readLineBuffers(file: string): AsyncGenerator<Buffer[]> {
+  let carry: Buffer | undefined;
+  const line = (bytes: Buffer): Buffer => (bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes);
+  for await (const read of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const chunk = carry ? Buffer.concat([carry, read as Buffer]) : (read as Buffer);
+    const lines: Buffer[] = [];
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; start = end + 1, end = chunk.indexOf(NEWLINE, start)) lines.push(line(chunk.subarray(start, end)));
+    carry = start < chunk.length ? chunk.subarray(start) : undefined;
+    if (lines.length > 0) yield lines;
+  }
+  if (carry) yield [line(carry)];
 }
 
 /** `seq\ttext` lines of a scratch file, a batch at a time. */

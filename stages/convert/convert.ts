@@ -5,10 +5,10 @@
 // back into the order of each session's first record.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readJsonlBatches } from '../../formats/jsonl.ts';
+import { parseJsonLine } from '../../formats/jsonl.ts';
 import type { SourceRecord } from '../../formats/record.ts';
 import { RejectLog } from '../../formats/rejects.ts';
-import { LineWriter, readSequenced, sequenced } from '../../formats/lines.ts';
+import { LINE_BREAK, LineWriter, readLineBuffers, readSequenced, sequenced } from '../../formats/lines.ts';
 import { convertSession } from './session.ts';
 
 /** Records JSON per bucket: grouping one costs a few times this in memory. */
@@ -35,7 +35,7 @@ export async function convert(recordsFile: string, outputs: { conversations: str
     let kept = 0;
     let messages = 0;
     for (let index = 0; index < buckets; index++) {
-      const result = await convertBucket(bucketFile(index, 'records'), bucketFile(index, 'conversations'), rejects);
+      const result = await convertBucket(bucketFile(index, 'records'), bucketFile(index, 'conversations'), path.basename(recordsFile), rejects);
       kept += result.kept;
       messages += result.messages;
     }
@@ -48,35 +48,73 @@ export async function convert(recordsFile: string, outputs: { conversations: str
   }
 }
 
-/** Spreads records over buckets by session; returns how many records there were. */
+const SESSION_KEY = Buffer.from(',"session":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CR = 0x0d;
+const TAB = 0x09;
+
+/**
+ * Spreads records over buckets by session, as `<line number>\t<record JSON>` lines;
+ * returns how many records there were. Lines as ingest writes them are copied as
+ * bytes with the session read straight from them: decoding, parsing and re-encoding
+ * each record here cost more than grouping them. Any other line (blank, BOM, escaped
+ * session id, lone CR) is decoded and parsed. Malformed JSON is caught when the
+ * bucket is parsed.
+ */
 async function partition(recordsFile: string, buckets: number, fileOf: (index: number) => string, rejects: RejectLog): Promise<number> {
   const writers = Array.from({ length: buckets }, (_, index) => new LineWriter(fileOf(index)));
-  let seq = 0;
+  let lineNumber = 0;
+  let records = 0;
   try {
-    for await (const batch of readJsonlBatches(recordsFile)) {
-      for (const line of batch) {
-        seq++;
-        if (!line.ok) {
-          await rejects.reject({ file: path.basename(recordsFile), line: line.line, reason: 'malformed record', detail: line.error });
+    for await (const batch of readLineBuffers(recordsFile)) {
+      for (const bytes of batch) {
+        const session = bytes[0] === OPEN_BRACE ? sessionOf(bytes) : undefined;
+        if (session !== undefined) {
+          records++;
+          const wait = writers[hash(session) % buckets]!.writeBytes(`${++lineNumber}\t`, bytes);
+          if (wait) await wait;
           continue;
         }
-        const { session } = line.value as SourceRecord;
-        const wait = writers[hash(session) % buckets]!.write(sequenced(seq, line.text));
-        if (wait) await wait;
+        // readline, which wrote the line numbers users see, also breaks lines at a lone CR
+        for (const raw of bytes.toString('utf8').split(LINE_BREAK)) {
+          const line = parseJsonLine(++lineNumber, raw);
+          if (!line) continue;
+          records++;
+          if (!line.ok) await rejects.reject({ file: path.basename(recordsFile), line: line.line, reason: 'malformed record', detail: line.error });
+          else await writers[hash((line.value as SourceRecord).session) % buckets]!.write(sequenced(line.line, line.text));
+        }
       }
     }
   } finally {
     await Promise.all(writers.map((writer) => writer.close()));
   }
-  return seq;
+  return records;
+}
+
+/** The session id of a record line as ingest writes it, undefined for anything else. */
+function sessionOf(bytes: Buffer): string | undefined {
+  const key = bytes.indexOf(SESSION_KEY);
+  if (key < 0 || bytes.includes(CR)) return undefined;
+  const start = key + SESSION_KEY.length;
+  const end = bytes.indexOf(QUOTE, start);
+  const id = end < 0 ? undefined : bytes.subarray(start, end);
+  return id && !id.includes(BACKSLASH) ? id.toString('utf8') : undefined;
 }
 
 /** Groups one bucket by session and writes its conversations, in order of their first record. */
-async function convertBucket(recordsFile: string, conversationsFile: string, rejects: RejectLog): Promise<{ kept: number; messages: number }> {
+async function convertBucket(recordsFile: string, conversationsFile: string, source: string, rejects: RejectLog): Promise<{ kept: number; messages: number }> {
   const sessions = new Map<string, { first: number; records: SourceRecord[] }>();
   for await (const batch of readSequenced(recordsFile)) {
     for (const { seq, text } of batch) {
-      const record = JSON.parse(text) as SourceRecord;
+      let record: SourceRecord;
+      try {
+        record = JSON.parse(text) as SourceRecord;
+      } catch (error) {
+        await rejects.reject({ file: source, line: seq, reason: 'malformed record', detail: (error as Error).message });
+        continue;
+      }
       const session = sessions.get(record.session);
       if (session) session.records.push(record);
       else sessions.set(record.session, { first: seq, records: [record] });
@@ -115,7 +153,7 @@ async function mergeInOrder(files: readonly string[], output: string): Promise<n
         if (cursor.head && (!best || cursor.head.seq < best.head!.seq)) best = cursor;
       }
       if (!best) break;
-      const wait = out.write(best.head!.text);
+      const wait = out.writeBytes('', best.head!.line);
       if (wait) await wait;
       count++;
       await best.advance();
@@ -126,32 +164,34 @@ async function mergeInOrder(files: readonly string[], output: string): Promise<n
   return count;
 }
 
-/** The current line of a sequenced file, read a batch at a time so that moving on rarely awaits. */
+/** A sequenced scratch file's current line as bytes, read a batch at a time so that moving on rarely awaits. */
 class SequencedCursor {
-  #batch: readonly { seq: number; text: string }[] = [];
+  #batch: readonly Buffer[] = [];
   #index = 0;
+  /** Undefined at the end of the file. */
+  head: { seq: number; line: Buffer } | undefined;
 
-  private constructor(readonly batches: AsyncGenerator<{ seq: number; text: string }[]>) {}
+  private constructor(readonly batches: AsyncGenerator<Buffer[]>) {}
 
   static async open(file: string): Promise<SequencedCursor> {
-    const cursor = new SequencedCursor(readSequenced(file));
-    await cursor.#fill();
+    const cursor = new SequencedCursor(readLineBuffers(file));
+    await cursor.advance();
     return cursor;
   }
 
-  /** Undefined at the end of the file. */
-  get head(): { seq: number; text: string } | undefined {
-    return this.#batch[this.#index];
-  }
-
   async advance(): Promise<void> {
-    if (++this.#index >= this.#batch.length) await this.#fill();
-  }
-
-  async #fill(): Promise<void> {
-    const next = await this.batches.next();
-    this.#batch = next.done ? [] : next.value;
-    this.#index = 0;
+    if (this.#index >= this.#batch.length) {
+      const next = await this.batches.next();
+      this.#batch = next.done ? [] : next.value;
+      this.#index = 0;
+    }
+    const bytes = this.#batch[this.#index++];
+    if (!bytes) {
+      this.head = undefined;
+      return;
+    }
+    const tab = bytes.indexOf(TAB);
+    this.head = { seq: Number(bytes.toString('latin1', 0, tab)), line: bytes.subarray(tab + 1) };
   }
 }
 
