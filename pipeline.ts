@@ -56,6 +56,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
           await tokenizeCommand(argv);
         },
       },
+      advise: {
+        summary: 'diagnose a training\'s loss curves and say which --set to try [run] (--help)',
+        async run(argv) {
+          const { adviseCommand } = await import('./watch/advise/command.ts');
+          return adviseCommand(argv, path.dirname(fileURLToPath(import.meta.url)));
+        },
+      },
     },
   });
 }
