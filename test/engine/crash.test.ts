@@ -37,19 +37,21 @@ test('kill -9 in the middle of a stage leaves the cache consistent; the rerun re
 
 test('a second concurrent run waits for the lock, naming the holder; --no-wait fails fast', async () => {
   const p = new FixtureProject();
-  const first = p.spawn('run', '--set', 'slow.chunks=200');
+  const first = p.spawn('run', '--set', 'slow.gate=release');
   await waitFor(p, 'slow.started');
-  const noWait = p.cli('run', '--no-wait', '--set', 'slow.chunks=200');
+  const noWait = p.cli('run', '--no-wait', '--set', 'slow.gate=release');
   assert.equal(noWait.code, 2);
   assert.match(noWait.stderr, /another glmflow run holds this project: process \d+/);
-  const second = p.spawn('run', '--set', 'slow.chunks=200');
+  const second = p.spawn('run', '--set', 'slow.gate=release');
   let err = '';
   second.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  for (let i = 0; i < 2400 && !/waiting for process/.test(err); i++) await sleep(25);
+  assert.match(err, /waiting for process \d+ .* to finish/);
+  p.write('release', '');
   const [firstCode] = (await once(first, 'exit')) as [number];
   const [secondCode] = (await once(second, 'exit')) as [number];
   assert.equal(firstCode, 0);
   assert.equal(secondCode, 0);
-  assert.match(err, /waiting for process \d+ .* to finish/);
   // The waiter found everything done by the first run.
   assert.deepEqual(p.ran(), ['count', 'report', 'slow', 'source', 'words']);
 });

@@ -11,7 +11,7 @@ const ENGINE = path.join(REPO, 'engine');
 
 // Every stage appends its name to ran.log: the tests' window on what executed.
 const STAGE = (name: string, body: string, extra = ''): string => `
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineStage, output } from '${ENGINE}/stage.ts';
@@ -63,7 +63,7 @@ const FILES: Record<string, string> = {
   },`),
   'stages/slow.ts': STAGE('slow', `
   name: 'slow', module: import.meta.url, description: 'writes slowly, to be killed',
-  params: z.object({ chunks: z.number().default(1) }),
+  params: z.object({ chunks: z.number().default(1), gate: z.string().default('') }),
   inputs: { text: 'text' },
   outputs: { big: output('blob', 'big.txt', 'slowly written') },
   resources: ['device'],
@@ -73,6 +73,8 @@ const FILES: Record<string, string> = {
     for (let i = 0; i < ctx.params.chunks; i++) {
       appendFileSync(ctx.outputs.big, 'x'.repeat(1000));
       if (i === 0) writeFileSync(path.join(ctx.projectDir, 'slow.started'), '');
+      // Held open until the test says so: a lock holder that outlives any start-up delay.
+      while (ctx.params.gate && !existsSync(path.join(ctx.projectDir, ctx.params.gate))) await sleep(20);
       await sleep(50);
       ctx.progress(i + 1, ctx.params.chunks);
     }
