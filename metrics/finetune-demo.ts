@@ -1,8 +1,8 @@
 // The scores of ChatGLM3 finetune_demo's compute_metrics, per example and
 // averaged: both texts stripped and segmented with jieba; ROUGE F-scores
 // (rouge_chinese on the space-joined words) times 100, rounded to 4 decimals
-// as the demo does; sentence BLEU-4 with smoothing method 3, also times 100
-// (the demo logs BLEU unscaled, 0..1; here every score shares one 0..100 scale).
+// as the demo does; sentence BLEU-4 with smoothing method 3, unscaled (0..1),
+// also as the demo does, so figures compare directly with a Python run's.
 import { sentenceBleu } from './bleu.ts';
 import { rougeChinese } from './rouge.ts';
 import { segment } from './segment.ts';
@@ -21,7 +21,7 @@ export function scoreExample(prediction: string, reference: string): Scores {
     'rouge-1': round4(rouge['rouge-1'].f * 100),
     'rouge-2': round4(rouge['rouge-2'].f * 100),
     'rouge-l': round4(rouge['rouge-l'].f * 100),
-    'bleu-4': sentenceBleu([refWords], predWords) * 100,
+    'bleu-4': sentenceBleu([refWords], predWords),
   };
 }
 

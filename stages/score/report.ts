@@ -51,7 +51,7 @@ export function renderReport(metrics: Metrics, examples: readonly ScoredExample[
 <html lang="zh"><head><meta charset="utf-8"><title>glmflow evaluation</title><style>${STYLE}</style></head>
 <body>
 <h1>Evaluation on the test split</h1>
-<p>Scores as ChatGLM3's finetune_demo computes them (jieba words; ROUGE F and BLEU-4 on a 0-100 scale, averaged over examples). Loss: mean cross-entropy per reference token, teacher-forced.</p>
+<p>Scores as ChatGLM3's finetune_demo computes them (jieba words; ROUGE F on a 0-100 scale, BLEU-4 on 0-1 as the demo logs it; averaged over examples). Loss: mean cross-entropy per reference token, teacher-forced.</p>
 <table>${summary.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`).join('')}</table>
 <h2>Examples, worst first (${shown.length} of ${examples.length})</h2>
 <table><tr><th>#</th><th>prompt</th><th>reference</th><th>prediction</th><th>ROUGE-L</th><th>BLEU-4</th><th>loss</th></tr>
