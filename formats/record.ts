@@ -36,13 +36,21 @@ export type RecordFields = Omit<SourceRecord, keyof Location>;
  * an object per row was most of ingest's time on a million-row CSV.
  */
 export function recordLine(at: Location, fields: RecordFields): string {
-  let line = `{"file":${JSON.stringify(at.file)}`;
-  if (at.sheet !== undefined) line += `,"sheet":${JSON.stringify(at.sheet)}`;
+  let line = `{"file":${jsonString(at.file)}`;
+  if (at.sheet !== undefined) line += `,"sheet":${jsonString(at.sheet)}`;
   if (at.row !== undefined) line += `,"row":${at.row}`;
   if (at.line !== undefined) line += `,"line":${at.line}`;
   if (at.item !== undefined) line += `,"item":${at.item}`;
-  const time = fields.time === null ? 'null' : JSON.stringify(fields.time);
-  return `${line},"session":${JSON.stringify(fields.session)},"time":${time},"label":${JSON.stringify(fields.label)},"role":"${fields.role}","text":${JSON.stringify(fields.text)}}`;
+  const time = fields.time === null ? 'null' : jsonString(fields.time);
+  return `${line},"session":${jsonString(fields.session)},"time":${time},"label":${jsonString(fields.label)},"role":"${fields.role}","text":${jsonString(fields.text)}}`;
+}
+
+// What JSON.stringify escapes: quotes, backslashes, control characters, lone surrogates (pairs are let through it).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string; most cells need no escaping, and quoting them measured ~2× faster. */
+function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 export function describeLocation(at: Location): string {
