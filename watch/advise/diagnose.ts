@@ -44,7 +44,9 @@ const OVERFIT_TRAIN_LEFT = 0.5;
 const OVERFIT_GAP = 1.5;
 /** …and eval loss, over the later half of evaluations, improving by less than this share. */
 const FLAT = 0.03;
-/** Eval loss this far above its minimum, at least MIN_EVALS_AFTER evaluations later, is a rise. */
+/** Eval loss climbing more than this share over the later half of evaluations is rising, not flat. */
+const RISING = 0.01;
+/** Eval loss this far above its minimum, at least MIN_EVALS_AFTER evaluations later, is a rise (and train loss, that many points later, for divergence). */
 const EVAL_RISE = 0.03;
 const MIN_EVALS_AFTER = 2;
 /** Train loss above eval loss by this share at every later evaluation. */
@@ -85,7 +87,9 @@ function divergence(train: readonly Point[], p: AdviceParams): Diagnosis | undef
   if (train.length < 3) return undefined;
   const low = argMin(train);
   const last = train.at(-1)!;
-  if (train.length - 1 - low < MIN_EVALS_AFTER || last.value < DIVERGE_RISE * train[low]!.value) return undefined;
+  // The last points all high, not just the last one: a zigzag that ends on a peak is oscillation.
+  const tail = train.slice(-MIN_EVALS_AFTER);
+  if (train.length - 1 - low < MIN_EVALS_AFTER || tail.some((pt) => pt.value < DIVERGE_RISE * train[low]!.value)) return undefined;
   return {
     kind: 'diverged',
     title: 'train loss rose again after falling: training is diverging',
@@ -158,7 +162,7 @@ function overfitting(train: readonly Point[], evaluation: readonly Point[], p: A
   if (best.step < lastEval.step) suggestions.push({ set: `train.max_steps=${best.step}`, why: `stop earlier: eval loss was lowest at step ${best.step}` });
   return {
     kind: 'overfitting',
-    title: `overfitting: train loss keeps falling while eval loss is ${lateChange > FLAT ? 'rising' : 'flat'}`,
+    title: `overfitting: train loss keeps falling while eval loss is ${lateChange > RISING ? 'rising' : 'flat'}`,
     evidence: [
       `train loss fell ${pct(1 - last.value / first.value)} (${fmt(first.value)} → ${fmt(last.value)}) by step ${last.step}`,
       `eval loss over steps ${late[0]!.step}–${late.at(-1)!.step}: ${fmt(late[0]!.value)} → ${fmt(late.at(-1)!.value)}, slope ${perHundred(slope(late))}`,
