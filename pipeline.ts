@@ -49,6 +49,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
           await chatCommand(argv, path.dirname(fileURLToPath(import.meta.url)));
         },
       },
+      ui: {
+        summary: 'local web dashboard: runs, live loss curves, params, stage status, evaluation (--help)',
+        run: (argv) => import('./watch/ui/command.ts').then((m) => m.uiCommand(pipeline, path.dirname(fileURLToPath(import.meta.url)), argv)),
+      },
       tokenize: {
         summary: 'one-off: tokenize a conversations file to ids (--help for options)',
         async run(argv) {
@@ -61,6 +65,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
         async run(argv) {
           const { adviseCommand } = await import('./watch/advise/command.ts');
           return adviseCommand(argv, path.dirname(fileURLToPath(import.meta.url)));
+        },
+      },
+      sweep: {
+        summary: 'train a grid of params as cached branches, table sorted by eval loss (--help)',
+        async run(argv) {
+          const { sweepCommand } = await import('./watch/sweep/command.ts');
+          return sweepCommand(pipeline, argv, path.dirname(fileURLToPath(import.meta.url)));
         },
       },
     },

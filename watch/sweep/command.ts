@@ -1,0 +1,143 @@
+// `glmflow sweep`: a grid (or random sample) of train params, each trial a
+// cached pipeline branch, optionally with successive halving; prints the
+// trials sorted by validation loss and the best trial's --set line.
+import { mkdirSync } from 'node:fs';
+import { Display, table } from '../../engine/display.ts';
+import { GlmflowError } from '../../engine/errors.ts';
+import { ProjectLock } from '../../engine/lock.ts';
+import { parseSetFlags } from '../../engine/params.ts';
+import type { Pipeline } from '../../engine/pipeline.ts';
+import { projectPaths } from '../../engine/store.ts';
+import { commandArgs } from '../advise/args.ts';
+import { setFlag } from '../advise/advice.ts';
+import { grid, latestSets, sample, sweepSpace, type Trial } from './grid.ts';
+import { betterHalf, rungSteps } from './halving.ts';
+import { runTrial, type TrialResult } from './trial.ts';
+
+export const SWEEP_HELP = `Usage: npx tsx pipeline.ts sweep --set stage.param=a,b[,…] [--set …] [options]
+
+Trains one trial per combination of the listed values, each as a cached branch
+of the pipeline: upstream stages are shared, and a trial whose params already
+ran is restored from the cache instead of retrained. Prints the trials sorted
+by validation (dev) loss and the --set line of the best one.
+
+  --set stage.param=a,b,c   values to try (commas separate values; a JSON list or
+                            object stays one value); a single value is fixed for all
+  --random N                try N combinations drawn at random from the grid
+  --seed N                  seed of that draw (default 0)
+  --subset F                train on a fraction of the data: --set split.subset=F
+  --halving                 successive halving: all trials train a few steps, the
+                            better half by eval loss goes on with twice as many, until
+                            the survivor reaches train.max_steps (give it with --set)
+  --no-wait                 fail at once if another run holds the project
+  --project DIR             the project folder (default: this pipeline's)
+  -h, --help                show this help
+
+Examples
+  npx tsx pipeline.ts sweep --set train.learning_rate=2e-5,5e-5 --set train.weight_decay=0,0.01
+  npx tsx pipeline.ts sweep --set train.learning_rate=1e-3,3e-3,1e-2,3e-2 --set train.max_steps=400 --halving --subset 0.2
+`;
+
+interface Entry {
+  readonly trial: Trial;
+  result: TrialResult;
+  /** max_steps of the rung it stopped at, when halving left it behind. */
+  halvedAt?: number;
+}
+
+export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], projectDir: string, print: (line: string) => void = console.log): Promise<number> {
+  const args = commandArgs(
+    'sweep',
+    argv,
+    { set: { type: 'string', multiple: true }, random: { type: 'string' }, seed: { type: 'string' }, subset: { type: 'string' }, halving: { type: 'boolean' }, 'no-wait': { type: 'boolean' } },
+    SWEEP_HELP,
+    projectDir,
+    print,
+  );
+  if (!args) return 0;
+  const { values } = args;
+  const space = sweepSpace(values.set ?? []);
+  if (!space.axes.length) throw new GlmflowError('sweep needs at least one --set with several values', 'e.g. --set train.learning_rate=2e-5,5e-5 (see --help)');
+  const all = grid(space.axes);
+  const trials = values.random === undefined ? all : sample(all, wholeNumber('--random', values.random), values.seed === undefined ? 0 : wholeNumber('--seed', values.seed));
+  const shared = [...space.fixed, ...(values.subset === undefined ? [] : [`split.subset=${values.subset}`])];
+  const rungs = values.halving ? rungSteps(trials.length, finalSteps(space.axes.map((a) => a.param), shared)) : [undefined];
+
+  const display = new Display();
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    display.info('interrupt received: stopping after the running trial notices');
+    abort.abort();
+  };
+  const paths = projectPaths(args.projectDir);
+  mkdirSync(paths.state, { recursive: true });
+  const lock = await ProjectLock.acquire(paths.lock, { wait: !values['no-wait'], command: `sweep ${argv.join(' ')}`, onWait: (m) => display.info(m) });
+  process.once('SIGINT', onSignal);
+  const entries: Entry[] = [];
+  try {
+    let alive = trials;
+    for (const [r, steps] of rungs.entries()) {
+      for (const [i, trial] of alive.entries()) {
+        if (abort.signal.aborted) break;
+        const sets = [...shared, ...trial, ...(steps === undefined ? [] : [`train.max_steps=${steps}`])];
+        display.info(`sweep: trial ${i + 1}/${alive.length}${steps === undefined ? '' : ` (rung ${r + 1}/${rungs.length}, max_steps ${steps})`}: ${trial.map(setFlag).join(' ')}`);
+        const result = await runTrial(pipeline, args.projectDir, sets, display, abort.signal);
+        display.info(`  → ${result.status}${result.bestEvalLoss === null ? '' : `, eval loss ${result.bestEvalLoss.toFixed(4)}`}${result.error ? `: ${result.error}` : ''}`);
+        const entry = entries.find((e) => e.trial === trial);
+        if (entry) entry.result = result;
+        else entries.push({ trial, result });
+      }
+      if (r < rungs.length - 1) {
+        const next = betterHalf(alive, (t) => entries.find((e) => e.trial === t)!.result.bestEvalLoss);
+        for (const e of entries) if (alive.includes(e.trial) && !next.includes(e.trial)) e.halvedAt = steps!;
+        alive = next;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    lock.release();
+  }
+  print(resultsTable(space.axes.map((a) => a.param), entries));
+  const best = ranked(entries)[0];
+  if (best?.result.bestEvalLoss != null) print(`\nbest (eval loss ${best.result.bestEvalLoss.toFixed(4)}): npx tsx pipeline.ts run train ${latestSets([...shared, ...best.trial]).map(setFlag).join(' ')}`);
+  if (abort.signal.aborted) return 130;
+  return entries.some((e) => e.result.status !== 'failed') ? 0 : 1;
+}
+
+function ranked(entries: readonly Entry[]): Entry[] {
+  const loss = (e: Entry): number => e.result.bestEvalLoss ?? Infinity;
+  // Trials that ran to the end rank above ones halving stopped early, whatever their loss at fewer steps.
+  return [...entries].sort((a, b) => Number(a.halvedAt !== undefined) - Number(b.halvedAt !== undefined) || loss(a) - loss(b));
+}
+
+function resultsTable(params: readonly string[], entries: readonly Entry[]): string {
+  const rows = ranked(entries).map((e, i) => {
+    const r = e.result;
+    return [
+      String(i + 1),
+      ...e.trial.map((set) => set.slice(set.indexOf('=') + 1)),
+      r.bestEvalLoss === null ? '-' : r.bestEvalLoss.toFixed(4),
+      r.bestStep === null ? '-' : String(r.bestStep),
+      r.lastTrainLoss === null ? '-' : r.lastTrainLoss.toFixed(4),
+      r.steps === null ? '-' : String(r.steps),
+      e.halvedAt === undefined ? r.status : `${r.status}, halved at ${e.halvedAt} steps`,
+    ];
+  });
+  return '\n' + table(['#', ...params, 'eval loss', 'best step', 'train loss', 'steps', 'trial'], rows);
+}
+
+/** The full max_steps that halving works up to: one fixed --set train.max_steps. */
+function finalSteps(axes: readonly string[], shared: readonly string[]): number {
+  if (axes.includes('train.max_steps')) throw new GlmflowError('--halving chooses max_steps itself: train.max_steps cannot be an axis', 'give one value, e.g. --set train.max_steps=400');
+  const steps = parseSetFlags(shared).set['train']?.['max_steps'];
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 2) {
+    throw new GlmflowError('--halving needs the full training length as --set train.max_steps=N (N ≥ 2)', 'the first rung trains N/2^k steps, the last N');
+  }
+  return steps;
+}
+
+function wholeNumber(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new GlmflowError(`${flag} expects a whole number (got "${text}")`, 'see npx tsx pipeline.ts sweep --help');
+  return n;
+}
