@@ -24,7 +24,7 @@ test('the grid is every combination; a random draw is distinct, seeded, and in g
   const drawn = sample(trials, 3, 7);
   assert.equal(new Set(drawn).size, 3);
   assert.deepEqual(drawn, sample(trials, 3, 7));
-  const positions = drawn.map((t) => trials.indexOf(t));
+  const positions = drawn.map((t) => trials.findIndex((x) => x === t));
   assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
   assert.deepEqual(sample(trials, 10, 7), trials);
   assert.deepEqual(latestSets(['t.a=1', 't.b=2', 't.a=3']), ['t.b=2', 't.a=3']);
