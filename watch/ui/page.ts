@@ -92,6 +92,7 @@ export function renderPage(project: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${name} · glmflow dashboard</title>
 <style>${CSS}</style>
 </head>
