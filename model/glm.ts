@@ -7,10 +7,10 @@ import { GLMBlock } from './block.ts';
 import type { GlmConfig } from './config.ts';
 import { Embedding } from './embedding.ts';
 import { generate, type GenerateOptions } from './generate.ts';
-import { namedLinear, type Linear } from './linear.ts';
 import { causalLmLoss, evalLoss, shiftedTargets } from './loss.ts';
 import { attentionBias, blockedPattern, checkMatrix, defaultPositionIds } from './masks.ts';
 import { checkWasmMemory } from './memory.ts';
+import { OutputLayer } from './output_layer.ts';
 import { type Param, ParamBuilder, type Trainable, type VariableGrads, type WeightSource, isPrefixParam } from './params.ts';
 import { PrefixEncoder } from './prefix_encoder.ts';
 import { RMSNorm } from './rmsnorm.ts';
@@ -67,7 +67,7 @@ export class GlmModel {
   readonly embedding: Embedding;
   readonly layers: readonly GLMBlock[];
   readonly finalLayernorm: RMSNorm | undefined;
-  readonly outputLayer: Linear;
+  readonly outputLayer: OutputLayer;
   readonly prefixEncoder: PrefixEncoder | undefined;
   /** Every weight by its Hugging Face name. */
   readonly params: readonly Param[];
@@ -85,7 +85,7 @@ export class GlmModel {
     this.embedding = new Embedding(b, c.vocabSize, c.hiddenSize);
     this.layers = Array.from({ length: c.numLayers }, (_, i) => new GLMBlock(b, i, c));
     this.finalLayernorm = c.postLayerNorm ? new RMSNorm(b, 'transformer.encoder.final_layernorm', c.hiddenSize, c.layernormEpsilon) : undefined;
-    this.outputLayer = namedLinear(b, 'transformer.output_layer', c.vocabSize, c.hiddenSize, false);
+    this.outputLayer = new OutputLayer(b, 'transformer.output_layer', c.vocabSize, c.hiddenSize);
     this.prefixEncoder = c.preSeqLen !== null ? new PrefixEncoder(b, c, c.preSeqLen) : undefined;
     this.swapQ = ropeSwap(c.numHeads, c.kvChannels);
     this.swapK = ropeSwap(c.numGroups, c.kvChannels);
@@ -230,7 +230,14 @@ export class GlmModel {
       { batch: p.batch, length: p.length, past: this.config.preSeqLen ?? 0, logitRows: targets.rows.length, backward: true },
       'a training step',
     );
-    const { value, grads } = tf.variableGrads(() => causalLmLoss(this.hidden(p, undefined, { train: opts }).h, targets, this.outputLayer), vars);
+    const kept: tf.Tensor[] = [];
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(() => causalLmLoss(this.hidden(p, undefined, { train: opts }).h, targets, this.outputLayer, kept), vars);
+    } finally {
+      tf.dispose(kept); // normally released by the backward pass already
+    }
+    const { value, grads } = result;
     const loss = value.dataSync()[0]!;
     value.dispose();
     const byName = new Map(vars.map((v) => [v.name, v]));

@@ -1,9 +1,13 @@
 // Causal-LM cross-entropy over the output layer, computed only at positions whose shifted
-// label is not -100 and in chunks of positions, so a 65,024-token vocabulary never
-// materialises a [B, T, V] logits tensor. The gradient is written by hand (softmax - onehot)
-// and flows back through untransposed 2-D products.
+// label is not -100 and one vocabulary block at a time (output_layer.ts), so a 65,024-token
+// vocabulary never materialises a [B, T, V] logits tensor. Per block j, wasm's native softmax
+// gives the block's probabilities p_j and its logsumexp lse_j = max(logits_j) - log(max(p_j))
+// (the largest probability is exp(0) / sum); a row's lse combines the blocks'. The gradient is
+// written by hand: dlogits_j = c_j * p_j - onehot with c_j = exp(lse_j - lse), so
+// dh = sum_j c_j * (p_j @ W_j) - W[label]: the row scale applies to small (M, H) products,
+// never to the (M, V) probabilities, and every product is an untransposed 2-D one.
 import * as tf from '@tensorflow/tfjs';
-import type { Linear } from './linear.ts';
+import type { OutputLayer } from './output_layer.ts';
 
 export const IGNORE_INDEX = -100;
 
@@ -30,96 +34,129 @@ export function shiftedTargets(labels: readonly (readonly number[])[], vocab: nu
   return { rows: Int32Array.from(rows), labels: Int32Array.from(targets) };
 }
 
-/** Rows per chunk so that one chunk of logits stays near 64 MiB. */
-function chunkRows(vocab: number): number {
-  return Math.max(1, Math.floor((16 << 20) / vocab));
+/** The labels grouped by vocabulary block. */
+interface BlockLabels {
+  /** Per block: the positions (indices into labels) whose label it holds, and the label's column in it. */
+  readonly positions: Int32Array[];
+  readonly columns: Int32Array[];
+  /** Index of each label in the block-ordered concatenation of `positions`. */
+  readonly order: Int32Array;
 }
 
-function chunks(count: number, size: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let start = 0; start < count; start += size) out.push([start, Math.min(size, count - start)]);
-  return out;
+function groupByBlock(labels: Int32Array, output: OutputLayer): BlockLabels {
+  const positions: number[][] = output.blocks.map(() => []);
+  const columns: number[][] = output.blocks.map(() => []);
+  labels.forEach((y, i) => {
+    const [j, column] = output.locate(y);
+    positions[j]!.push(i);
+    columns[j]!.push(column);
+  });
+  const order = new Int32Array(labels.length);
+  let k = 0;
+  for (const ps of positions) for (const i of ps) order[i] = k++;
+  return { positions: positions.map((p) => Int32Array.from(p)), columns: columns.map((c) => Int32Array.from(c)), order };
 }
 
-/**
- * Sum over chunks of -log softmax(logits)[label]. wasm's Softmax is one native kernel, far
- * cheaper than logSumExp's five passes over a (rows, 65,024) chunk; a probability that
- * underflows to 0 (a loss over ~87 nats) falls back to logsumexp - logit for that chunk.
- * Optionally keeps each chunk's softmax for the backward pass.
- */
-function lossSum(h: tf.Tensor2D, labels: Int32Array, output: Linear, keep: tf.Tensor2D[] | undefined): number {
-  const V = output.wT.shape[1];
-  let total = 0;
-  for (const [start, size] of chunks(labels.length, chunkRows(V))) {
-    total += tf.tidy(() => {
-      const logits = output.apply(tf.slice(h, [start, 0], [size, -1]) as tf.Tensor2D); // (size, V)
-      const probs = tf.softmax(logits);
-      const flat = tf.tensor1d(Int32Array.from(labels.subarray(start, start + size), (y, i) => i * V + y), 'int32');
-      let sum = tf.sum(tf.neg(tf.log(tf.gather(tf.reshape(probs, [-1]), flat)))).dataSync()[0]!;
-      if (!Number.isFinite(sum)) sum = tf.sum(tf.sub(tf.logSumExp(logits, 1), tf.gather(tf.reshape(logits, [-1]), flat))).dataSync()[0]!;
-      if (keep) keep.push(tf.keep(probs));
-      return sum;
-    });
-  }
-  return total;
+/** Per-block values (one tensor per block holding labels), put back in label order. */
+function inLabelOrder(g: BlockLabels, perBlock: (j: number) => tf.Tensor): tf.Tensor {
+  const parts = g.positions.flatMap((p, j) => (p.length > 0 ? [perBlock(j)] : []));
+  return tf.gather(parts.length === 1 ? parts[0]! : tf.concat(parts, 0), tf.tensor1d(g.order, 'int32'));
+}
+
+interface VocabPass {
+  /** Sum over rows of lse - logit[label]. */
+  readonly lossSum: tf.Scalar;
+  /** Per block: softmax within the block (M, size) and exp(lse_j - lse) (M, 1). */
+  readonly probs: tf.Tensor2D[];
+  readonly rescale: tf.Tensor2D[];
+}
+
+/** Every vocabulary block's logits for h (M, H), reduced to the loss (and what its gradient needs). */
+function vocabPass(h: tf.Tensor2D, labels: BlockLabels, output: OutputLayer): VocabPass {
+  const M = h.shape[0];
+  const probs: tf.Tensor2D[] = [];
+  const lses: tf.Tensor1D[] = [];
+  const picked: tf.Tensor1D[] = [];
+  output.blocks.forEach((block, j) => {
+    const logits = block.apply(h); // (M, size)
+    const p = tf.softmax(logits);
+    lses.push(tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1))));
+    probs.push(p);
+    const rows = labels.positions[j]!;
+    if (rows.length > 0) {
+      const size = logits.shape[1];
+      const flat = Int32Array.from(rows, (i, n) => i * size + labels.columns[j]![n]!);
+      picked.push(tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(flat, 'int32')));
+    }
+  });
+  const blockLse = lses.length === 1 ? tf.reshape(lses[0]!, [M, 1]) : tf.stack(lses, 1); // (M, blocks)
+  const lse = tf.logSumExp(blockLse, 1, true); // (M, 1)
+  const rescale = tf.split(tf.exp(tf.sub(blockLse, lse)), lses.length, 1) as tf.Tensor2D[];
+  let k = 0;
+  const labelLogits = inLabelOrder(labels, () => picked[k++]!);
+  return { lossSum: tf.sum(tf.sub(tf.reshape(lse, [M]), labelLogits)), probs, rescale };
+}
+
+/** W[label] (M, H): rows of the output weight in HF layout. */
+function labelWeights(labels: BlockLabels, output: OutputLayer): tf.Tensor2D {
+  return inLabelOrder(labels, (j) => tf.gather(output.blocks[j]!.weightForBackward(), tf.tensor1d(labels.columns[j]!, 'int32'))) as tf.Tensor2D;
 }
 
 /**
  * Mean cross-entropy of the output layer applied to h (B*T, H) at `targets`; NaN when no
  * position carries a label (as PyTorch). Differentiable w.r.t. h and, when the output layer
- * is trainable, its weight.
+ * is trainable, its weight. The backward pass disposes the block probabilities it keeps; they
+ * are also pushed to `kept` so the caller can free them if no backward pass runs.
  */
-export function causalLmLoss(h: tf.Tensor2D, targets: LossTargets, output: Linear): tf.Scalar {
+export function causalLmLoss(h: tf.Tensor2D, targets: LossTargets, output: OutputLayer, kept: tf.Tensor[]): tf.Scalar {
   const { rows, labels } = targets;
   const M = labels.length;
   if (M === 0) return tf.scalar(NaN);
-  const V = output.wT.shape[1];
-  const forward = (hAll: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  const groups = groupByBlock(labels, output);
+  const weights = output.trainable ? output.blocks.map((b) => b.wT) : [];
+  const f = tf.customGrad((...args) => {
+    const hAll = args[0] as tf.Tensor2D;
     const hSel = tf.gather(hAll, tf.tensor1d(rows, 'int32')); // (M, H): gather is fine here, the gradient is ours
-    const probs: tf.Tensor2D[] = [];
-    const value = tf.scalar(lossSum(hSel, labels, output, probs) / M);
-    save([hSel, ...probs]);
-    probs.forEach((p) => p.dispose());
+    const pass = vocabPass(hSel, groups, output);
+    // kept by closure rather than save(), which would copy every (M, size) block
+    const held = [...pass.probs, ...pass.rescale, ...(output.trainable ? [hSel] : [])].map((t) => tf.keep(t));
+    kept.push(...held);
     return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sel, ...kept] = saved as tf.Tensor2D[];
+      value: tf.div(pass.lossSum, M),
+      gradFunc: (dy: tf.Tensor) => {
         const scale = tf.div(dy, M);
-        const wBack = output.weightForBackward(); // (V, H)
-        const dh: tf.Tensor2D[] = [];
-        let dwT: tf.Tensor2D | undefined;
-        chunks(M, chunkRows(V)).forEach(([start, size], i) => {
-          const ids = tf.tensor1d(labels.subarray(start, start + size), 'int32');
-          // (softmax - onehot) @ W = softmax @ W - W[labels]: no vocabulary-wide subtraction
-          dh.push(tf.mul(tf.sub(tf.matMul(kept[i]!, wBack), tf.gather(wBack, ids)), scale));
+        let sum: tf.Tensor2D | undefined; // sum_j c_j * (p_j @ W_j)
+        const dwT: tf.Tensor2D[] = [];
+        output.blocks.forEach((block, j) => {
+          const p = pass.probs[j]!;
+          const c = pass.rescale[j]!;
+          const term = tf.mul(tf.matMul(p, block.weightForBackward()), c) as tf.Tensor2D;
+          sum = sum ? (tf.add(sum, term) as tf.Tensor2D) : term;
           if (output.trainable) {
-            // wasm's OneHot returns all zeros when asked for float32 directly: build int32, then cast
-            const dlogits = tf.mul(tf.sub(kept[i]!, tf.cast(tf.oneHot(ids, V), 'float32')), scale) as tf.Tensor2D; // (size, V)
-            const hc = tf.slice(sel!, [start, 0], [size, -1]) as tf.Tensor2D;
-            const g: tf.Tensor2D = tf.matMul(tf.transpose(hc), dlogits); // (H, V)
-            dwT = dwT ? (tf.add(dwT, g) as tf.Tensor2D) : g;
+            // wasm's OneHot returns all zeros when asked for float32 directly: build int32, then cast;
+            // -1 (a label in another block) gives a zero row
+            const cols = new Int32Array(M).fill(-1);
+            groups.positions[j]!.forEach((i, n) => (cols[i] = groups.columns[j]![n]!));
+            const oneHot = tf.cast(tf.oneHot(tf.tensor1d(cols, 'int32'), p.shape[1]), 'float32');
+            dwT.push(tf.matMul(tf.transpose(hSel), tf.mul(tf.sub(tf.mul(p, c), oneHot), scale)));
           }
         });
-        // scatter the selected rows back to all B*T rows (rows are distinct; tensors of the
-        // forward scope are gone by now, so the indices are rebuilt)
-        const dAll = tf.scatterND(tf.tensor2d(rows, [M, 1], 'int32'), tf.concat(dh, 0), hAll.shape);
-        return dwT ? [dAll, dwT] : [dAll];
+        const dh = tf.mul(tf.sub(sum!, labelWeights(groups, output)), scale);
+        // scatter the selected rows back to all B*T rows (rows are distinct)
+        const dAll = tf.scatterND(tf.tensor2d(rows, [M, 1], 'int32'), dh, hAll.shape);
+        tf.dispose(held);
+        return [dAll, ...dwT];
       },
     };
-  };
-  if (output.trainable)
-    return (tf.customGrad((hAll, _wT, save) => forward(hAll as tf.Tensor2D, save as tf.GradSaveFunc)) as (a: tf.Tensor, b: tf.Tensor) => tf.Scalar)(
-      h,
-      output.wT,
-    );
-  return (tf.customGrad((hAll, save) => forward(hAll as tf.Tensor2D, save as tf.GradSaveFunc)) as (a: tf.Tensor) => tf.Scalar)(h);
+  }) as (...inputs: tf.Tensor[]) => tf.Scalar;
+  return f(h, ...weights);
 }
 
 /** The same loss without gradient bookkeeping (evaluation). */
-export function evalLoss(h: tf.Tensor2D, targets: LossTargets, output: Linear): tf.Scalar {
+export function evalLoss(h: tf.Tensor2D, targets: LossTargets, output: OutputLayer): tf.Scalar {
   if (targets.labels.length === 0) return tf.scalar(NaN);
   return tf.tidy(() => {
     const hSel = tf.gather(h, tf.tensor1d(targets.rows, 'int32'));
-    return tf.scalar(lossSum(hSel, targets.labels, output, undefined) / targets.labels.length);
+    return tf.div(vocabPass(hSel, groupByBlock(targets.labels, output), output).lossSum, targets.labels.length);
   });
 }

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GlmflowError } from '../engine/errors.ts';
 import type { GlmConfig } from './config.ts';
+import { VOCAB_BLOCK } from './output_layer.ts';
 
 const WASM_LIMIT_BYTES = 4 * 1024 ** 3;
 /** Headroom for fragmentation and tfjs's own buffers. */
@@ -27,7 +28,9 @@ export function estimatePassBytes(c: GlmConfig, p: PassShape): number {
   // per layer: norms, rope (x, swap, cos/sin products), grouped copies, scores/probs, SwiGLU
   const perLayer = N * (6 * c.hiddenSize + 6 * qWidth + 8 * kvWidth + 5 * c.ffnHiddenSize) + 3 * p.batch * c.numHeads * p.length * S;
   const shared = N * 2 * (qWidth + kvWidth) + p.batch * c.numHeads * p.length * S; // rope tables, mask
-  const logits = p.logitRows * c.vocabSize * (p.backward ? 2 : 1) + 3 * Math.min(p.logitRows, Math.floor((16 << 20) / c.vocabSize) + 1) * c.vocabSize;
+  // kept block probabilities (backward) or block logits plus their concatenation (forward),
+  // and one vocabulary block's temporaries
+  const logits = p.logitRows * (2 * c.vocabSize + 3 * Math.min(VOCAB_BLOCK, c.vocabSize));
   const layersAlive = p.backward ? c.numLayers : 1;
   // backward holds every layer's activations plus about as much again in gradients
   return 4 * (perLayer * layersAlive * (p.backward ? 2 : 1) + shared + logits);
