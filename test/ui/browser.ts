@@ -1,7 +1,7 @@
 // Headless Chromium for end-to-end tests: Debian's /usr/bin/chromium driven by
 // playwright-core (no downloaded browser). Where it is not installed the test
 // skips with a visible notice, except under CI=true, where .ci/run installs it.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -21,5 +21,6 @@ export async function launchChromium(t: TestContext): Promise<BrowserContext | u
     return undefined;
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'glmflow-chromium-'));
+  t.after(() => rmSync(profile, { recursive: true, force: true }));
   return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 1000 } });
 }

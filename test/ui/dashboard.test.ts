@@ -74,6 +74,6 @@ test('dashboard in Chromium: runs, curves, a metric and a finished run appearing
   } finally {
     await browser.close();
     await dashboard.close();
-    project.db.close();
+    project.remove();
   }
 });

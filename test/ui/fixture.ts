@@ -2,7 +2,7 @@
 // written for two trainings, through the engine's own StateDb and ObjectStore:
 // run 1 pretrained base, trained, was scored and finished; run 2 is a training
 // with another learning rate, still running (its pid is this process).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StateDb } from '../../engine/db.ts';
@@ -17,6 +17,8 @@ export interface RunsProject {
   readonly live: number;
   /** Logs the live run's training metrics at `step`, as the trainer does. */
   logTraining(step: number): void;
+  /** Closes the database and deletes the project. */
+  remove(): void;
 }
 
 const trainLoss = (step: number, lr: number): number => 2.5 * Math.exp(-step * lr * 0.6) + 0.4;
@@ -51,7 +53,11 @@ export function runsProject(): RunsProject {
   db.recordStage(live, { stage: 'base', outcome: 'fresh', reason: 'up to date', durationMs: 0, logPath: null, summary: '' });
   db.startStage(live, 'train', 'key-train-2', { learning_rate: 0.05, weight_decay: 0 }, log);
   for (let step = 10; step <= 80; step += 10) logTrain(live, 0.05, step);
-  return { dir, db, finished, live, logTraining: (step) => logTrain(live, 0.05, step) };
+  const remove = (): void => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, db, finished, live, logTraining: (step) => logTrain(live, 0.05, step), remove };
 }
 
 /** score's metrics.json committed as the engine commits an output: an object in the store, the cache entry, the stage's latest pointer. */

@@ -33,7 +33,7 @@ test('project view: runs, curve stages, params that differ, DAG, evaluations', (
     assert.deepEqual(view.evaluations().map(({ runId, stage, latest, metrics }) => ({ runId, stage, latest, metrics })), [{ runId: project.finished, stage: 'score', latest: true, metrics: SCORE_METRICS }]);
   } finally {
     view.close();
-    project.db.close();
+    project.remove();
   }
 });
 
@@ -48,7 +48,7 @@ test('project view: a project whose stages cannot be planned (no raw data) still
     assert.equal(dag.nodes.find((n) => n.stage === 'score')?.last?.outcome, 'ran');
   } finally {
     view.close();
-    project.db.close();
+    project.remove();
   }
 });
 
@@ -83,6 +83,6 @@ test('server: JSON API, a bad request is a 400, another host name is refused, me
     await reader.cancel();
   } finally {
     await dashboard.close();
-    project.db.close();
+    project.remove();
   }
 });

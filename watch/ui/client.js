@@ -365,7 +365,7 @@ function hover(svg, spec, sx, m, height) {
     tip.replaceChildren(
       s('rect', { x: left, y: m.top, width: 150, height: 20 + rows.length * 16, rx: 4 }),
       s('text', { x: left + 8, y: m.top + 14, class: 'tip-title' }, `step ${step}`),
-      ...rows.map((r, i) => s('text', { x: left + 8, y: m.top + 30 + i * 16, fill: r.color }, r.text)),
+      ...rows.map((r, i) => s('text', { x: left + 8, y: m.top + 30 + i * 16, style: `fill:${r.color}` }, r.text)),
     );
     tip.setAttribute('visibility', 'visible');
   });
@@ -402,7 +402,8 @@ function renderDag(dag) {
     pos.set(node.stage, { x: 4 + r * (W + GX), y: 4 + row * (H + GY) });
   }
   const width = 8 + Math.max(0, ...rank.values()) * (W + GX) + W;
-  const height = 8 + Math.max(1, ...rows.values()) * (H + GY);
+  // Room below the last row for the edges that run along it.
+  const height = 8 + Math.max(1, ...rows.values()) * (H + GY) - GY / 2;
   const svg = s('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'pipeline stages and their status' });
   for (const node of dag.nodes) {
     const to = pos.get(node.stage);
