@@ -74,6 +74,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
           return sweepCommand(pipeline, argv, path.dirname(fileURLToPath(import.meta.url)));
         },
       },
+      export: {
+        summary: 'a run\'s metrics as CSV or JSONL, and to W&B with WANDB_API_KEY [run] (--help)',
+        async run(argv) {
+          const { exportCommand } = await import('./watch/export/command.ts');
+          return exportCommand(pipeline.names, argv, path.dirname(fileURLToPath(import.meta.url)));
+        },
+      },
     },
   });
 }
