@@ -26,8 +26,8 @@ test('project view: runs, curve stages, params that differ, DAG, evaluations', (
     assert.deepEqual(dag.nodes.map((n) => n.stage), pipeline.names);
     const node = (stage: string) => dag.nodes.find((n) => n.stage === stage)!;
     assert.deepEqual(node('train').upstream, ['tokenize', 'base']);
-    assert.deepEqual(node('train').last, { runId: project.live, outcome: 'running', durationMs: 0 });
-    assert.deepEqual(node('base').last, { runId: project.finished, outcome: 'ran', durationMs: 61_000 });
+    assert.deepEqual(node('train').last, { runId: project.live, outcome: 'running', took: '0ms' });
+    assert.deepEqual(node('base').last, { runId: project.finished, outcome: 'ran', took: '1m01s' });
     assert.equal(node('ingest').state, 'stale');
 
     assert.deepEqual(view.evaluations().map(({ runId, stage, latest, metrics }) => ({ runId, stage, latest, metrics })), [{ runId: project.finished, stage: 'score', latest: true, metrics: SCORE_METRICS }]);

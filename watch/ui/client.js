@@ -54,13 +54,6 @@ async function getJson(url) {
   return res.json();
 }
 
-function formatDuration(ms) {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-}
-
 const formatTime = (ms) => new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 function formatNumber(v) {
@@ -233,13 +226,12 @@ function renderRuns() {
       const box = selectable
         ? h('input', { type: 'checkbox', 'data-run': run.id, checked: state.selected.has(run.id), 'aria-label': `compare run ${run.id}`, onchange: () => toggle(run.id) })
         : h('span', { class: 'nobox' });
-      const took = run.finishedAt ? formatDuration(run.finishedAt - run.startedAt) : '';
       return h(
         'li',
         { class: selectable ? 'run' : 'run muted', 'data-run-row': run.id },
-        h('label', {}, box, swatch(color ?? 'transparent'), h('b', {}, `#${run.id}`), h('span', { class: `badge ${run.status}` }, run.status), h('span', { class: 'when' }, formatTime(run.startedAt)), h('span', { class: 'took' }, took)),
+        h('label', {}, box, swatch(color ?? 'transparent'), h('b', {}, `#${run.id}`), h('span', { class: `badge ${run.status}` }, run.status), h('span', { class: 'when' }, formatTime(run.startedAt)), h('span', { class: 'took' }, run.took ?? '')),
         h('div', { class: 'command', title: run.command }, run.command),
-        h('div', { class: 'stages' }, ran.length ? ran.map((st) => `${st.stage} ${st.outcome === 'ran' ? formatDuration(st.durationMs) : st.outcome}`).join(', ') : 'everything was up to date'),
+        h('div', { class: 'stages' }, ran.length ? ran.map((st) => `${st.stage} ${st.outcome === 'ran' ? st.took : st.outcome}`).join(', ') : 'everything was up to date'),
       );
     }),
   );
@@ -384,7 +376,7 @@ const STATUS_TEXT = { fresh: 'up to date', stale: 'stale: will run', restore: 'i
 
 function lastText(last) {
   if (!last) return 'never ran';
-  if (last.outcome === 'ran') return `ran ${formatDuration(last.durationMs)} in #${last.runId}`;
+  if (last.outcome === 'ran') return `ran ${last.took} in #${last.runId}`;
   return `${last.outcome} in #${last.runId}`;
 }
 

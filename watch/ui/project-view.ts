@@ -4,6 +4,7 @@
 // evaluation metrics each scoring run produced.
 import { readFileSync } from 'node:fs';
 import type { RunRecord, StageOutcome } from '../../engine/db.ts';
+import { formatDuration } from '../../engine/display.ts';
 import { describeError } from '../../engine/errors.ts';
 import { canonicalJson } from '../../engine/hash.ts';
 import { isAlive } from '../../engine/lock.ts';
@@ -19,10 +20,11 @@ export type RunStatus = 'running' | 'ok' | 'failed' | 'interrupted' | 'killed';
 export interface RunSummary {
   readonly id: number;
   readonly startedAt: number;
-  readonly finishedAt: number | null;
+  /** How long it took (formatted as the CLI does), null while it runs. */
+  readonly took: string | null;
   readonly command: string;
   readonly status: RunStatus;
-  readonly stages: readonly { stage: string; outcome: StageOutcome | 'killed'; durationMs: number }[];
+  readonly stages: readonly { stage: string; outcome: StageOutcome | 'killed'; took: string }[];
 }
 
 export interface DagNode {
@@ -32,7 +34,7 @@ export interface DagNode {
   readonly state: PlanState | 'unknown';
   readonly reasons: readonly string[];
   /** The latest run that did something with this stage (ran, restored, failed or is running). */
-  readonly last: { readonly runId: number; readonly outcome: StageOutcome | 'killed'; readonly durationMs: number } | null;
+  readonly last: { readonly runId: number; readonly outcome: StageOutcome | 'killed'; readonly took: string } | null;
 }
 
 export interface Dag {
@@ -89,10 +91,10 @@ export class ProjectView {
     return this.#ws.db.runs(RUN_LIMIT).map((run) => ({
       id: run.id,
       startedAt: run.startedAt,
-      finishedAt: run.finishedAt,
+      took: run.finishedAt === null ? null : formatDuration(run.finishedAt - run.startedAt),
       command: run.command,
       status: killed(run) ? 'killed' : run.status,
-      stages: run.stages.map(({ stage, outcome, durationMs }) => ({ stage, outcome: outcome === 'running' && killed(run) ? 'killed' : outcome, durationMs })),
+      stages: run.stages.map(({ stage, outcome, durationMs }) => ({ stage, outcome: outcome === 'running' && killed(run) ? 'killed' : outcome, took: formatDuration(durationMs) })),
     }));
   }
 
@@ -135,7 +137,7 @@ export class ProjectView {
     const lastOf = (stage: string): DagNode['last'] => {
       for (const run of runs) {
         const s = run.stages.find((x) => x.stage === stage && ACTED.has(x.outcome));
-        if (s) return { runId: run.id, outcome: s.outcome, durationMs: s.durationMs };
+        if (s) return { runId: run.id, outcome: s.outcome, took: s.took };
       }
       return null;
     };
