@@ -1,10 +1,12 @@
 // The dashboard's data and its HTTP API, without a browser.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pipeline } from '../../pipeline.ts';
+import { renderPage } from '../../watch/ui/page.ts';
 import { ProjectView } from '../../watch/ui/project-view.ts';
 import { startDashboard } from '../../watch/ui/server.ts';
 import { runsProject, SCORE_METRICS } from './fixture.ts';
@@ -50,6 +52,24 @@ test('project view: a project whose stages cannot be planned (no raw data) still
     view.close();
     project.remove();
   }
+});
+
+test('project view: a new project, with no state database yet, shows no runs', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'glmflow-ui-new-'));
+  const view = new ProjectView(pipeline, dir);
+  try {
+    assert.deepEqual([view.runs(), view.curveStages(), view.evaluations()], [[], [], []]);
+    assert.deepEqual(view.dag().nodes.map((n) => [n.state, n.last]), pipeline.names.map(() => ['unknown', null]));
+  } finally {
+    view.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('page: the project name is escaped', () => {
+  const page = renderPage('<img src=x onerror="alert(1)">&');
+  assert.ok(page.includes('<title>&#60;img src=x onerror=&#34;alert(1)&#34;&#62;&#38; · glmflow dashboard</title>'));
+  assert.ok(!page.includes('<img'));
 });
 
 test('server: JSON API, a bad request is a 400, another host name is refused, metrics stream live', async () => {

@@ -211,6 +211,7 @@ function renderStagePicker() {
   const picker = $('stage');
   picker.replaceChildren(...state.curveStages.map((st) => h('option', { value: st, selected: st === state.stage }, st)));
   picker.disabled = state.curveStages.length < 2;
+  picker.hidden = state.curveStages.length === 0;
 }
 
 function renderRuns() {
@@ -284,7 +285,8 @@ function renderCharts() {
   main.replaceChildren();
   small.replaceChildren();
   if (!specs.length) {
-    main.append(h('p', { class: 'empty' }, state.selected.size ? 'No metrics logged yet for the ticked runs; they appear here as training logs them.' : 'Tick a run to see its curves.'));
+    const why = !curveRuns().length ? 'No training has logged curves yet: npx tsx pipeline.ts run train' : state.selected.size ? 'No metrics logged yet for the ticked runs; they appear here as training logs them.' : 'Tick a run to see its curves.';
+    main.append(h('p', { class: 'empty' }, why));
     return;
   }
   const [first, ...rest] = specs;
