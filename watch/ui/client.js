@@ -5,7 +5,7 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#65a30d', '#4b5563', '#ca8a04'];
-const CURVE_OUTCOMES = new Set(['running', 'ran', 'failed']);
+const CURVE_OUTCOMES = new Set(['running', 'ran', 'failed', 'killed']);
 const CHART_TITLES = { loss: 'Loss', learning_rate: 'Learning rate', grad_norm: 'Gradient norm', tokens_per_s: 'Throughput (tokens/s)' };
 /** Plotted against step already; as a curve of its own it says nothing. */
 const HIDDEN_CURVES = new Set(['train/epoch']);
