@@ -1,6 +1,8 @@
-// Multi-query self-attention: heads query heads share numGroups key/value groups (head h
-// uses group h / rep). Every product is a 2-D matMul per (batch row, group) block: wasm runs
-// batched or transposed products ~10x slower.
+// Multi-query self-attention: query heads share numGroups key/value groups (head h uses group
+// h / rep, so a group's query heads are contiguous rows of query_key_value). Projections run
+// per group on all B*T rows; attention then runs per (batch row, group) on 2-D tensors cut
+// from contiguous rows: wasm runs batched or transposed products ~10x slower, and unstacking
+// a (B*G, T*rep, S) tensor copied it whole (0.7 s of a 5 s training step).
 import * as tf from '@tensorflow/tfjs';
 import type { GlmConfig } from './config.ts';
 import { type Linear, namedLinear, splitLinear } from './linear.ts';
@@ -8,36 +10,48 @@ import { matMul2d } from './matmul.ts';
 import type { ParamBuilder } from './params.ts';
 import { applyRope, type RopeTables } from './rotary.ts';
 
-/** Keys stored transposed so scores need no transpose: kT (B, G, kv, S); v (B, G, S, kv). */
+/**
+ * One layer's keys and values (already rotated), index b * G + g for batch row b and group g:
+ * kT (kv, S) stored transposed so scores need no transpose, v (S, kv).
+ */
 export interface KeyValues {
-  readonly kT: tf.Tensor4D;
-  readonly v: tf.Tensor4D;
+  readonly kT: readonly tf.Tensor2D[];
+  readonly v: readonly tf.Tensor2D[];
 }
 
 /** What every layer of one forward pass shares. */
 export interface AttentionInputs {
   readonly batch: number;
   readonly length: number;
-  /** Query tables carry the 1/sqrt(kv) scale. */
+  /** Query tables (one group's heads, rep*kv wide) carry the 1/sqrt(kv) scale. */
   readonly ropeQ: RopeTables;
   readonly ropeK: RopeTables;
   readonly swapQ: (x: tf.Tensor2D) => tf.Tensor2D;
   readonly swapK: (x: tf.Tensor2D) => tf.Tensor2D;
-  /** Additive mask (B*G, T*rep, past+T). */
-  readonly bias: tf.Tensor3D;
+  /** Additive mask per batch row: (T*rep, past+T), query rows ordered (t, r). */
+  readonly bias: readonly tf.Tensor2D[];
 }
 
-/** transformer.encoder.layers.N.self_attention.query_key_value: fused [q | k | v] rows, split on load. */
+/** transformer.encoder.layers.N.self_attention.query_key_value: fused [q | k | v] rows, split per group on load. */
 export class QueryKeyValue {
-  readonly query: Linear;
-  readonly key: Linear;
-  readonly value: Linear;
+  readonly query: readonly Linear[];
+  readonly key: readonly Linear[];
+  readonly value: readonly Linear[];
 
   constructor(b: ParamBuilder, name: string, c: GlmConfig) {
-    const q = c.numHeads * c.kvChannels;
-    const kv = c.numGroups * c.kvChannels;
-    [this.query, this.key, this.value] = splitLinear(b, name, [q, kv, kv], c.hiddenSize, c.addQkvBias) as [Linear, Linear, Linear];
+    const G = c.numGroups;
+    const q = (c.numHeads / G) * c.kvChannels;
+    const kv = c.kvChannels;
+    const parts = splitLinear(b, name, [...new Array<number>(G).fill(q), ...new Array<number>(2 * G).fill(kv)], c.hiddenSize, c.addQkvBias);
+    this.query = parts.slice(0, G);
+    this.key = parts.slice(G, 2 * G);
+    this.value = parts.slice(2 * G);
   }
+}
+
+/** The B row blocks (T rows each) of x (B*T, w). */
+function rowBlocks(x: tf.Tensor2D, B: number): tf.Tensor2D[] {
+  return B === 1 ? [x] : (tf.split(x, B, 0) as tf.Tensor2D[]);
 }
 
 export class SelfAttention {
@@ -55,34 +69,33 @@ export class SelfAttention {
     this.kv = c.kvChannels;
   }
 
-  /** x (B*T, H); past: prefix or cached keys/values (already rotated). Returns output and present keys/values. */
+  /** x (B*T, H); past: prefix or cached keys/values. Returns output and present keys/values. */
   apply(x: tf.Tensor2D, a: AttentionInputs, past: KeyValues | undefined): { out: tf.Tensor2D; present: KeyValues } {
     const { batch: B, length: T } = a;
     const G = this.groups;
     const kv = this.kv;
     const rep = this.heads / G;
     const qkv = this.queryKeyValue;
-    const q = applyRope(qkv.query.apply(x), a.ropeQ, a.swapQ); // (B*T, heads*kv), scaled
-    const k = applyRope(qkv.key.apply(x), a.ropeK, a.swapK); // (B*T, G*kv)
-    const v = qkv.value.apply(x); // (B*T, G*kv)
-
-    // query heads of group g are contiguous: (B, T, G, rep*kv) -> (B, G, T, rep*kv) -> (B*G, T*rep, kv)
-    const qg = tf.reshape(tf.transpose(tf.reshape(q, [B, T, G, rep * kv]), [0, 2, 1, 3]), [B * G, T * rep, kv]);
-    let kT = tf.transpose(tf.reshape(k, [B, T, G, kv]), [0, 2, 3, 1]) as tf.Tensor4D; // (B, G, kv, T)
-    let vg = tf.transpose(tf.reshape(v, [B, T, G, kv]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, G, T, kv)
-    if (past) {
-      kT = tf.concat([past.kT, kT], 3);
-      vg = tf.concat([past.v, vg], 2);
+    const kT: tf.Tensor2D[] = [];
+    const v: tf.Tensor2D[] = [];
+    const ctx: tf.Tensor2D[][] = Array.from({ length: B }, () => []); // [b][g]: (T, rep*kv)
+    for (let g = 0; g < G; g++) {
+      const qs = rowBlocks(applyRope(qkv.query[g]!.apply(x), a.ropeQ, a.swapQ), B); // scaled
+      const ks = rowBlocks(applyRope(qkv.key[g]!.apply(x), a.ropeK, a.swapK), B);
+      const vs = rowBlocks(qkv.value[g]!.apply(x), B);
+      for (let b = 0; b < B; b++) {
+        const i = b * G + g;
+        const newKT = tf.transpose(ks[b]!);
+        kT[i] = past ? tf.concat([past.kT[i]!, newKT], 1) : newKT;
+        v[i] = past ? tf.concat([past.v[i]!, vs[b]!], 0) : vs[b]!;
+        // (T, rep*kv) -> (T*rep, kv): each query head is a row
+        const scores = matMul2d(tf.reshape(qs[b]!, [T * rep, kv]), kT[i]!);
+        const probs = tf.softmax(tf.add(scores, a.bias[b]!)) as tf.Tensor2D;
+        ctx[b]!.push(tf.reshape(matMul2d(probs, v[i]!), [T, rep * kv]));
+      }
     }
-    const S = kT.shape[3];
-    const qs = tf.unstack(qg) as tf.Tensor2D[];
-    const ks = tf.unstack(tf.reshape(kT, [B * G, kv, S])) as tf.Tensor2D[];
-    const vs = tf.unstack(tf.reshape(vg, [B * G, S, kv])) as tf.Tensor2D[];
-    const scores = tf.stack(qs.map((qi, i) => matMul2d(qi, ks[i]!))) as tf.Tensor3D; // (B*G, T*rep, S)
-    const probs = tf.unstack(tf.softmax(tf.add(scores, a.bias))) as tf.Tensor2D[];
-    const ctx = tf.stack(probs.map((p, i) => matMul2d(p, vs[i]!))); // (B*G, T*rep, kv)
-    // (B, G, T, rep*kv) -> (B, T, G, rep*kv) -> (B*T, heads*kv)
-    const merged: tf.Tensor2D = tf.reshape(tf.transpose(tf.reshape(ctx, [B, G, T, rep * kv]), [0, 2, 1, 3]), [B * T, this.heads * kv]);
-    return { out: this.dense.apply(merged), present: { kT, v: vg } };
+    const rows = ctx.map((c): tf.Tensor2D => (G === 1 ? c[0]! : tf.concat(c, 1)));
+    const merged: tf.Tensor2D = B === 1 ? rows[0]! : tf.concat(rows, 0); // (B*T, heads*kv)
+    return { out: this.dense.apply(merged), present: { kT, v } };
   }
 }

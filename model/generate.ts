@@ -32,6 +32,10 @@ function matrix(m: IdMatrix): number[][] {
   return m instanceof tf.Tensor ? (m.arraySync() as number[][]) : m.map((r) => [...r]);
 }
 
+function disposeCache(cache: readonly KeyValues[] | undefined): void {
+  for (const kv of cache ?? []) tf.dispose([...kv.kT, ...kv.v]);
+}
+
 /** New token ids per row (prompt excluded, stopping token excluded). */
 export async function generate(model: GlmModel, promptIds: IdMatrix, o: GenerateOptions): Promise<number[][]> {
   const c = model.config;
@@ -63,10 +67,11 @@ export async function generate(model: GlmModel, promptIds: IdMatrix, o: Generate
       const past = cached ? cache : undefined;
       const [logitsT, ...flatKv] = tf.tidy(() => {
         const { h, presents } = model.hidden(p, past);
-        return [model.outputLayer.apply(lastRows(h, p.batch, p.length)), ...(useCache ? presents.flatMap((kv) => [kv.kT, kv.v]) : [])];
+        return [model.outputLayer.apply(lastRows(h, p.batch, p.length)), ...(useCache ? presents.flatMap((kv) => [...kv.kT, ...kv.v]) : [])];
       });
-      for (const kv of cache ?? []) tf.dispose([kv.kT, kv.v]);
-      cache = useCache ? Array.from({ length: flatKv.length / 2 }, (_, i) => ({ kT: flatKv[2 * i] as tf.Tensor4D, v: flatKv[2 * i + 1] as tf.Tensor4D })) : undefined;
+      disposeCache(cache);
+      const n = p.batch * c.numGroups;
+      cache = useCache ? Array.from({ length: flatKv.length / (2 * n) }, (_, l) => ({ kT: flatKv.slice(2 * l * n, (2 * l + 1) * n) as tf.Tensor2D[], v: flatKv.slice((2 * l + 1) * n, (2 * l + 2) * n) as tf.Tensor2D[] })) : undefined;
       const logits = (await logitsT!.data()) as Float32Array;
       logitsT!.dispose();
       const V = c.vocabSize;
@@ -86,7 +91,7 @@ export async function generate(model: GlmModel, promptIds: IdMatrix, o: Generate
       positions = positions.map((row) => [...row, row[row.length - 1]! + 1]);
     }
   } finally {
-    for (const kv of cache ?? []) tf.dispose([kv.kT, kv.v]);
+    disposeCache(cache);
   }
   return out;
 }

@@ -87,8 +87,8 @@ export class GlmModel {
     this.finalLayernorm = c.postLayerNorm ? new RMSNorm(b, 'transformer.encoder.final_layernorm', c.hiddenSize, c.layernormEpsilon) : undefined;
     this.outputLayer = new OutputLayer(b, 'transformer.output_layer', c.vocabSize, c.hiddenSize);
     this.prefixEncoder = c.preSeqLen !== null ? new PrefixEncoder(b, c, c.preSeqLen) : undefined;
-    this.swapQ = ropeSwap(c.numHeads, c.kvChannels);
-    this.swapK = ropeSwap(c.numGroups, c.kvChannels);
+    this.swapQ = ropeSwap(c.numHeads / c.numGroups, c.kvChannels); // one group's query heads
+    this.swapK = ropeSwap(1, c.kvChannels);
     for (const s of [this.swapQ, this.swapK]) b.own(s.matrix), b.own(s.transposed);
     this.params = b.params;
     this.owned = b.owned;
@@ -160,18 +160,19 @@ export class GlmModel {
     const c = this.config;
     const { batch: B, length: T } = p;
     const pastKv = past ?? this.prefixEncoder?.keyValues(B, opts.train?.prefixDropout ?? 0, opts.train?.dropoutSeed);
-    const P = pastKv?.[0]?.kT.shape[3] ?? 0;
+    const P = pastKv?.[0]?.kT[0]?.shape[1] ?? 0;
     const mask = p.attentionMask && P > 0 && p.attentionMask[0]!.length === T ? p.attentionMask.map((r) => [...new Array<number>(P).fill(1), ...r]) : p.attentionMask;
     const rep = c.numHeads / c.numGroups;
     const S = P + T;
+    const bias = attentionBias(blockedPattern(mask, B, T, P), B, T, S, rep);
     const a: AttentionInputs = {
       batch: B,
       length: T,
-      ropeQ: ropeTables(p.positions, c.numHeads, c.kvChannels, c.ropeRatio, 1 / Math.sqrt(c.kvChannels)),
-      ropeK: ropeTables(p.positions, c.numGroups, c.kvChannels, c.ropeRatio),
+      ropeQ: ropeTables(p.positions, rep, c.kvChannels, c.ropeRatio, 1 / Math.sqrt(c.kvChannels)),
+      ropeK: ropeTables(p.positions, 1, c.kvChannels, c.ropeRatio),
       swapQ: this.swapQ.apply,
       swapK: this.swapK.apply,
-      bias: tf.tensor3d(attentionBias(blockedPattern(mask, B, T, P), B, T, S, c.numGroups, rep), [B * c.numGroups, T * rep, S]),
+      bias: Array.from({ length: B }, (_, b) => tf.tensor2d(bias.subarray(b * T * rep * S, (b + 1) * T * rep * S), [T * rep, S])),
     };
     let x = this.embedding.apply(tf.tensor1d(p.ids, 'int32')); // (B*T, H)
     const presents: KeyValues[] = [];

@@ -34,20 +34,19 @@ export function blockedPattern(attentionMask: readonly (readonly number[])[] | u
 }
 
 /**
- * The additive bias for scores laid out [B*G, T*rep, S] (query rows ordered (t, r) inside each
- * (batch, kv group) block, matching the attention's grouped layout).
+ * The additive bias for scores laid out [B, T*rep, S]: each batch row's query rows ordered
+ * (t, r), matching the attention's per-group layout (every group shares its batch row's mask).
  */
-export function attentionBias(blocked: Uint8Array, B: number, T: number, S: number, groups: number, rep: number): Float32Array {
-  const bias = new Float32Array(B * groups * T * rep * S);
+export function attentionBias(blocked: Uint8Array, B: number, T: number, S: number, rep: number): Float32Array {
+  const bias = new Float32Array(B * T * rep * S);
   for (let b = 0; b < B; b++)
-    for (let g = 0; g < groups; g++)
-      for (let t = 0; t < T; t++) {
-        const src = (b * T + t) * S;
-        for (let r = 0; r < rep; r++) {
-          const dst = (((b * groups + g) * T + t) * rep + r) * S;
-          for (let s = 0; s < S; s++) if (blocked[src + s]) bias[dst + s] = MASKED;
-        }
+    for (let t = 0; t < T; t++) {
+      const src = (b * T + t) * S;
+      for (let r = 0; r < rep; r++) {
+        const dst = ((b * T + t) * rep + r) * S;
+        for (let s = 0; s < S; s++) if (blocked[src + s]) bias[dst + s] = MASKED;
       }
+    }
   return bias;
 }
 

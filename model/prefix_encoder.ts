@@ -31,16 +31,18 @@ export class PrefixEncoder {
     return t2.apply(tf.tanh(t0.apply(this.embedding)));
   }
 
-  /** Per-layer keys/values for a batch of B rows; prefix keys are never rotated. */
+  /** Per-layer keys/values for a batch of B rows (every row shares the same tensors); prefix keys are never rotated. */
   keyValues(batch: number, dropout = 0, seed?: number): KeyValues[] {
-    const { numLayers: L, numGroups: G, kvChannels: kv } = this.c;
-    let pkv: tf.Tensor = this.encode();
-    if (dropout > 0) pkv = tf.dropout(pkv, dropout, undefined, seed);
-    const P = pkv.shape[0]!;
-    const grouped = tf.reshape(pkv, [P, 2 * L, G, kv]); // (P, 2L, G, kv)
-    const keysT = tf.unstack(tf.transpose(grouped, [1, 2, 3, 0])) as tf.Tensor3D[]; // 2L x (G, kv, P)
-    const values = tf.unstack(tf.transpose(grouped, [1, 2, 0, 3])) as tf.Tensor3D[]; // 2L x (G, P, kv)
-    const tile = (t: tf.Tensor3D) => tf.tile(tf.expandDims(t, 0), [batch, 1, 1, 1]) as tf.Tensor4D;
-    return Array.from({ length: L }, (_, i) => ({ kT: tile(keysT[2 * i]!), v: tile(values[2 * i + 1]!) }));
+    const { numLayers: L, numGroups: G } = this.c;
+    let pkv: tf.Tensor2D = this.encode();
+    if (dropout > 0) pkv = tf.dropout(pkv, dropout, undefined, seed) as tf.Tensor2D;
+    // columns are [layer][key / value][group][channel]: transposed, each (layer, k/v, group)
+    // is a contiguous (kv, P) row block
+    const blocks = tf.split(tf.transpose(pkv), 2 * L * G, 0) as tf.Tensor2D[];
+    return Array.from({ length: L }, (_, l) => {
+      const kT = blocks.slice(2 * l * G, (2 * l + 1) * G);
+      const v = blocks.slice((2 * l + 1) * G, (2 * l + 2) * G).map((t) => tf.transpose(t));
+      return { kT: Array.from({ length: batch * G }, (_, i) => kT[i % G]!), v: Array.from({ length: batch * G }, (_, i) => v[i % G]!) };
+    });
   }
 }

@@ -55,11 +55,11 @@ for (const fixture of FIXTURES) {
       const mask = c.attention_mask.map((r) => [...new Array<number>(P).fill(1), ...r]);
       assert.ok(compare(`${label} full_attention_mask_blocked (exact)`, blockedPattern(mask, B, T, P), c.full_attention_mask_blocked, 0) === 0);
 
-      // prefix_kv [L, 2, P, G, kv]; ours per layer kT (1, G, kv, P) and v (1, G, P, kv)
+      // prefix_kv [L, 2, P, G, kv]; ours per layer and group kT (kv, P) and v (P, kv)
       const kvs = tf.tidy(() =>
         tf.stack(
           model.prefixEncoder!.keyValues(1).map((kv) =>
-            tf.stack([tf.transpose(tf.squeeze(kv.kT, [0]), [2, 0, 1]), tf.transpose(tf.squeeze(kv.v, [0]), [1, 0, 2])]),
+            tf.stack([tf.stack(kv.kT.map((k) => tf.transpose(k)), 1), tf.stack([...kv.v], 1)]),
           ),
         ),
       );
