@@ -66,6 +66,11 @@ export class RunHistory {
     return [...curves.values()];
   }
 
+  /** Where the metric log ends now: live updates start from here. */
+  lastMetricRowid(): number {
+    return (this.#db.prepare('SELECT max(rowid) AS rowid FROM metric').get() as { rowid: number | null }).rowid ?? 0;
+  }
+
   /** Metrics logged after `afterRowid` (for live updates); returns the new high-water mark. */
   metricsSince(afterRowid: number): { rowid: number; points: (MetricPoint & { runId: number; stage: string })[] } {
     const points = this.#db.prepare('SELECT rowid, run_id AS runId, stage, series, step, name, value, time FROM metric WHERE rowid > ? ORDER BY rowid').all(afterRowid) as (MetricPoint & { runId: number; stage: string; rowid: number })[];

@@ -17,7 +17,7 @@ export class LiveFeed {
     private readonly pollMs: number,
   ) {
     // Start at the current end: a page loads what exists with its first requests.
-    this.#rowid = view.metricsSince(0).rowid;
+    this.#rowid = view.lastMetricRowid();
     this.#runs = JSON.stringify(view.runs());
   }
 

@@ -107,6 +107,10 @@ export class ProjectView {
     return this.#history.curves(runId, stage);
   }
 
+  lastMetricRowid(): number {
+    return this.#history.lastMetricRowid();
+  }
+
   metricsSince(rowid: number): ReturnType<RunHistory['metricsSince']> {
     return this.#history.metricsSince(rowid);
   }
