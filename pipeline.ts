@@ -81,6 +81,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
           return exportCommand(pipeline.names, argv, path.dirname(fileURLToPath(import.meta.url)));
         },
       },
+      schedule: {
+        summary: 'run the pipeline on a cron schedule, full data, with run history (--help)',
+        async run(argv) {
+          const { scheduleCommand } = await import('./watch/schedule/command.ts');
+          return scheduleCommand(pipeline, argv, path.dirname(fileURLToPath(import.meta.url)));
+        },
+      },
     },
   });
 }

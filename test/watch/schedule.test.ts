@@ -1,0 +1,95 @@
+// The scheduler on a one-second cron with stand-in jobs (overlap policies,
+// failure), missed runs, the OS-level equivalents, and the command on a
+// project whose pipeline fails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ScheduleDb } from '../../watch/schedule/schedule-db.ts';
+import { missedRuns, Scheduler, type Job, type OverlapPolicy } from '../../watch/schedule/scheduler.ts';
+import { crontab, onCalendar, systemdUnits } from '../../watch/schedule/os-schedule.ts';
+import { cli } from './project.ts';
+
+const EVERY_SECOND = '* * * * * *';
+
+/** Two runs of `job` on a one-second schedule; the log lines and the recorded runs, oldest first. */
+async function twoRuns(overlap: OverlapPolicy, job: Job) {
+  const db = new ScheduleDb(mkdtempSync(path.join(tmpdir(), 'glmflow-schedule-')));
+  const lines: string[] = [];
+  const scheduler = new Scheduler({ cron: EVERY_SECOND, target: 'score', overlap, maxRuns: 2, log: (l) => lines.push(l) }, job, db);
+  const result = await scheduler.finished;
+  const runs = db.runs().reverse();
+  db.close();
+  return { result, lines, runs };
+}
+
+/** A stand-in pipeline run that takes `ms`, or ends early (status 130) when cancelled. */
+const slowJob = (ms: number): Job => async (signal) => {
+  await sleep(ms, undefined, { signal }).catch(() => {});
+  return signal.aborted ? { code: 130, detail: 'interrupted' } : { code: 0, detail: 'log x.log' };
+};
+
+test('overlap skip: a tick during a run is recorded as skipped, not run', async () => {
+  const { result, lines, runs } = await twoRuns('skip', slowJob(1600));
+  assert.deepEqual(result, { runs: 2, failed: 0 });
+  assert.ok(runs.some((r) => r.status === 'skipped'), JSON.stringify(runs));
+  assert.deepEqual(runs.filter((r) => r.status !== 'skipped').map((r) => r.status), ['ok', 'ok']);
+  assert.ok(lines.some((l) => /skipped: the previous run is still running \(--overlap skip\)/.test(l)));
+});
+
+test('overlap queue: a tick during a run runs after it, at its due time', async () => {
+  const { runs, lines } = await twoRuns('queue', slowJob(1300));
+  assert.deepEqual(runs.map((r) => r.status), ['ok', 'ok']);
+  assert.ok(runs[1]!.dueAt < runs[1]!.startedAt!, 'the queued run started after it was due');
+  assert.ok(runs[1]!.startedAt! >= runs[0]!.finishedAt!, 'and not before the first ended');
+  assert.ok(lines.some((l) => /queued behind the running one/.test(l)));
+});
+
+test('overlap cancel: the running run is interrupted for the new one', async () => {
+  const { runs, lines, result } = await twoRuns('cancel', slowJob(5000));
+  assert.equal(runs[0]!.status, 'cancelled');
+  assert.equal(runs[0]!.exitCode, 130);
+  assert.equal(result.failed, 0, 'a cancelled run is not a failure');
+  assert.ok(lines.some((l) => /cancels the running one/.test(l)));
+});
+
+test('a failed run: a ✗ line with its exit status and log, counted as failed', async () => {
+  const { result, lines, runs } = await twoRuns('skip', async () => ({ code: 3, detail: 'log /tmp/run.log' }));
+  assert.deepEqual(result, { runs: 2, failed: 2 });
+  assert.deepEqual(runs.map((r) => [r.status, r.exitCode]), [['failed', 3], ['failed', 3]]);
+  assert.ok(lines.includes(`schedule: ✗ run ${runs[0]!.id} failed with exit status 3: log /tmp/run.log`), lines.join('\n'));
+});
+
+test('missed runs: every due time after the last recorded one, up to now', () => {
+  const since = new Date('2026-03-01T10:00:00Z');
+  const missed = missedRuns('0 * * * *', since, new Date('2026-03-01T15:30:00Z'));
+  assert.deepEqual(missed.map((d) => d.toISOString()), ['11', '12', '13', '14', '15'].map((h) => `2026-03-01T${h}:00:00.000Z`));
+  assert.equal(missedRuns(EVERY_SECOND, since, new Date('2026-03-02T00:00:00Z'), 10).length, 10);
+});
+
+test('OS-level equivalents: crontab with flock for skip and queue, systemd timer with OnCalendar', () => {
+  const s = { cron: '0 2 * * *', overlap: 'skip' as const, pipelineDir: '/srv/glm flow', projectDir: '/srv/p', args: ['run', 'score', '--set', 'split.subset=1'] };
+  assert.equal(crontab(s).split('\n')[1], `0 2 * * * flock -n /srv/p/.glmflow/schedule.flock sh -c 'cd '\\''/srv/glm flow'\\'' && npx tsx pipeline.ts run score --set split.subset=1' >> /srv/p/.glmflow/logs/schedule.log 2>&1`);
+  assert.match(crontab({ ...s, overlap: 'queue' }), / flock \/srv\/p/);
+  assert.match(crontab({ ...s, overlap: 'cancel' }), /no crontab equivalent/);
+  assert.throws(() => crontab({ ...s, cron: EVERY_SECOND }), /five fields/);
+  assert.equal(onCalendar('0 2 * * *'), '*-*-* 2:0:0');
+  assert.equal(onCalendar('30 */6 1-7 * 1-5'), 'Mon..Fri *-*-1..7 0/6:30:0');
+  assert.equal(onCalendar('*/10 * * * * *'), '*-*-* *:*:0/10');
+  assert.throws(() => onCalendar('0 2 L * *'), /no systemd equivalent/);
+  assert.match(systemdUnits(s), /OnCalendar=\*-\*-\* 2:0:0\n.*\nPersistent=true/);
+  assert.match(systemdUnits(s), /ExecStart=\/usr\/bin\/env npx tsx pipeline.ts run score --set split.subset=1/);
+});
+
+test('schedule command: a failing pipeline gives a ✗ line and a non-zero status; the next start reports missed runs', () => {
+  const project = mkdtempSync(path.join(tmpdir(), 'glmflow-schedule-cli-'));
+  const first = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1');
+  assert.equal(first.status, 1, first.stderr + first.stdout);
+  assert.match(first.stdout, /schedule: ✗ run 1 failed with exit status 2: error: .* \(log .*\.glmflow\/logs\/schedule\/.*\.log\)/);
+  assert.match(first.stdout, /stopped after 1 run\(s\), 1 failed/);
+  const second = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1');
+  assert.match(second.stdout, /schedule: missed \d+ run\(s\) since .* while the scheduler was down/);
+  assert.match(cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'nope').stderr, /unknown target "nope"/);
+});
