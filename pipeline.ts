@@ -35,6 +35,7 @@ const train = pipeline.add(trainStage, {
 const baseModel = { base: base.out.descriptor, baseConfig: base.out.config, baseWeights: base.out.weights };
 const generate = pipeline.add(generateStage, { test: tokenize.out.test, tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
 pipeline.add(scoreStage, { generations: generate.out.generations });
+pipeline.alias('evaluate', 'score');
 pipeline.add(inferStage, { tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

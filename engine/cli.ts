@@ -124,8 +124,9 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
 }
 
 function helpText(pipeline: Pipeline, extra: string): string {
+  const aliases = [...pipeline.aliases].map(([alias, stage]) => `${alias} = ${stage}`);
   return HELP.replace('%EXTRA%', extra)
-    .replace('%STAGES%', pipeline.names.join(' → '))
+    .replace('%STAGES%', pipeline.names.join(' → ') + (aliases.length ? ` (targets also: ${aliases.join(', ')})` : ''))
     .replaceAll('%LAST%', pipeline.names.at(-1) ?? 'STAGE');
 }
 

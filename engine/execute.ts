@@ -118,7 +118,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   } catch (error) {
     writeLog(`FAILED: ${describeError(error)}`);
     const message = error instanceof GlmflowError ? describeError(error) : error instanceof Error ? error.message : String(error);
-    return finish(ws, options, { stage: a.stage, outcome: 'failed', reason: a.reasons.join('; '), durationMs: Date.now() - started, outputs: [], summary, logPath, error: message });
+    return finish(ws, options, { stage: a.stage, outcome: 'failed', reason: message.split('\n')[0]!, durationMs: Date.now() - started, outputs: [], summary, logPath, error: message });
   } finally {
     closeSync(log);
     rmSync(staging, { recursive: true, force: true });

@@ -14,6 +14,18 @@ export type WiredStage<N extends string, O extends OutputSpecs> = { readonly nam
 
 export class Pipeline {
   readonly #nodes = new Map<string, StageNode>();
+  readonly #aliases = new Map<string, string>();
+
+  /** Another name for a stage as a target, e.g. `evaluate` for the stage that ends evaluation. */
+  alias(name: string, stage: string): void {
+    if (this.#nodes.has(name)) throw new GlmflowError(`"${name}" is a stage already and cannot be an alias`);
+    this.node(stage);
+    this.#aliases.set(name, stage);
+  }
+
+  get aliases(): ReadonlyMap<string, string> {
+    return this.#aliases;
+  }
 
   add<N extends string, S extends ParamSchema, I extends InputKinds, O extends OutputSpecs, F extends string>(
     def: StageDef<N, S, I, O, F>,
@@ -47,7 +59,7 @@ export class Pipeline {
   }
 
   node(name: string): StageNode {
-    const node = this.#nodes.get(name);
+    const node = this.#nodes.get(this.#aliases.get(name) ?? name);
     if (!node) throw new GlmflowError(`no stage named "${name}"`, `stages in this pipeline: ${this.names.join(', ')}`);
     return node;
   }
@@ -76,7 +88,7 @@ export class Pipeline {
       visiting.delete(name);
       wanted.add(name);
     };
-    for (const target of targets.length ? targets : this.names) visit(target, []);
+    for (const target of targets.length ? targets : this.names) visit(this.#aliases.get(target) ?? target, []);
     return this.names.filter((name) => wanted.has(name));
   }
 }

@@ -11,6 +11,8 @@ export interface Attempt {
   readonly runId: number;
   readonly stage: string;
   readonly outcome: StageOutcome;
+  /** Why it ran, or for a failed attempt, the error it failed with (first line). */
+  readonly reason: string;
   readonly key: string | null;
   readonly params: Readonly<Record<string, unknown>>;
   readonly startedAt: number;
@@ -44,7 +46,7 @@ export class RunHistory {
   attempts(stage: string, limit = 100): Attempt[] {
     const rows = this.#db
       .prepare(
-        `SELECT s.run_id AS runId, s.stage, s.outcome, s.key, s.params, r.started_at AS startedAt, s.duration_ms AS durationMs, r.command
+        `SELECT s.run_id AS runId, s.stage, s.outcome, s.reason, s.key, s.params, r.started_at AS startedAt, s.duration_ms AS durationMs, r.command
          FROM run_stage s JOIN run r ON r.id = s.run_id
          WHERE s.stage = ? AND s.params IS NOT NULL ORDER BY s.run_id DESC LIMIT ?`,
       )

@@ -38,6 +38,9 @@ export async function runTraining(ctx: TrainContext): Promise<void> {
     writeFileSync(ctx.outputs.record, JSON.stringify({ params: p, backend: backend.name, seconds: (Date.now() - started) / 1000, ...figures, history }, null, 1) + '\n');
     ctx.summary(backend.description);
     for (const line of reportTraining(result)) ctx.summary(line);
+    // Advice from the curves while they are fresh; nothing is printed when they look healthy.
+    const { adviseTraining } = await import('../../watch/advise/advice.ts');
+    for (const line of adviseTraining(result.history, p)) ctx.summary(line);
   } finally {
     model.dispose();
   }

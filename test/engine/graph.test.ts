@@ -37,6 +37,9 @@ test('wiring exposes typed refs and orders stages dependencies first', () => {
   assert.deepEqual(p.order(['sink']), ['source', 'sink']);
   assert.deepEqual(p.order(['source']), ['source']);
   assert.deepEqual(p.downstreamOf('source'), ['sink']);
+  p.alias('finish', 'sink');
+  assert.deepEqual(p.order(['finish']), ['source', 'sink']);
+  assert.throws(() => p.alias('source', 'sink'), /is a stage already/);
   assert.match(dagText(p, 'mermaid'), /source -->\|rows\| sink/);
   assert.match(dagText(p, 'dot'), /"source" -> "sink" \[label="rows"\]/);
 });

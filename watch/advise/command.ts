@@ -2,7 +2,7 @@
 import { GlmflowError } from '../../engine/errors.ts';
 import { trainParams } from '../../train/params.ts';
 import { RunHistory, type Attempt } from '../history.ts';
-import { commandArgs } from './args.ts';
+import { commandArgs } from '../command-args.ts';
 import { formatDiagnosis, nextCommand } from './advice.ts';
 import { diagnose } from './diagnose.ts';
 import { fromRecordedCurves } from './loss-curves.ts';
@@ -37,7 +37,7 @@ export function adviseCommand(argv: readonly string[], projectDir: string, print
       return 0;
     }
     print(`run ${attempt.runId}, train ${attempt.outcome}: learning_rate ${params.learning_rate}, weight_decay ${params.weight_decay}, batch ${params.per_device_train_batch_size}, max_steps ${params.max_steps}, early_stopping_patience ${params.early_stopping_patience}`);
-    if (attempt.outcome === 'failed') print(`the training failed: its log (npx tsx pipeline.ts runs) says why`);
+    if (attempt.outcome === 'failed') print(`the training failed: ${attempt.reason}`);
     if (!diagnoses.length) print('✓ the loss curves show none of the problems the advisor knows');
     for (const d of diagnoses) print(formatDiagnosis(d).join('\n'));
     const next = nextCommand(diagnoses);

@@ -2,7 +2,7 @@
 // Biases when WANDB_API_KEY is set.
 import { writeFileSync } from 'node:fs';
 import { GlmflowError } from '../../engine/errors.ts';
-import { commandArgs } from '../advise/args.ts';
+import { commandArgs } from '../command-args.ts';
 import { RunHistory } from '../history.ts';
 import { metricRows, toCsv, toJsonl } from './metric-rows.ts';
 import { sendToWandb } from './wandb.ts';

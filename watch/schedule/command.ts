@@ -7,7 +7,7 @@ import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import type { Pipeline } from '../../engine/pipeline.ts';
 import { projectPaths } from '../../engine/store.ts';
-import { commandArgs } from '../advise/args.ts';
+import { commandArgs } from '../command-args.ts';
 import { crontab, systemdUnits } from './os-schedule.ts';
 import { ScheduleDb } from './schedule-db.ts';
 import { missedRuns, OVERLAP_POLICIES, Scheduler, type Job, type OverlapPolicy } from './scheduler.ts';

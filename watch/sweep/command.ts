@@ -8,7 +8,7 @@ import { ProjectLock } from '../../engine/lock.ts';
 import { parseSetFlags } from '../../engine/params.ts';
 import type { Pipeline } from '../../engine/pipeline.ts';
 import { projectPaths } from '../../engine/store.ts';
-import { commandArgs } from '../advise/args.ts';
+import { commandArgs } from '../command-args.ts';
 import { setFlag } from '../advise/advice.ts';
 import { grid, latestSets, sample, sweepSpace, type Trial } from './grid.ts';
 import { betterHalf, rungSteps } from './halving.ts';

@@ -3,7 +3,7 @@
 // error with a pointer to the command's help, not a stack trace.
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { GlmflowError } from '../../engine/errors.ts';
+import { GlmflowError } from '../engine/errors.ts';
 
 const COMMON = { project: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const satisfies ParseArgsConfig['options'];
 
