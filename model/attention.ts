@@ -1,11 +1,11 @@
 // Multi-query self-attention: query heads share numGroups key/value groups (head h uses group
-// h / rep, so a group's query heads are contiguous rows of query_key_value). Projections run
-// per group on all B*T rows; attention then runs per (batch row, group) on 2-D tensors cut
-// from contiguous rows: wasm runs batched or transposed products ~10x slower, and unstacking
-// a (B*G, T*rep, S) tensor copied it whole (0.7 s of a 5 s training step).
+// h / rep, so a group's query heads are contiguous columns of q). Projections run on all B*T
+// rows; attention then runs per (batch row, group) on 2-D blocks of them: wasm runs batched
+// or transposed products ~10x slower, and unstacking a (B*G, T*rep, S) tensor copied it
+// whole (0.7 s of a 5 s training step).
 import * as tf from '@tensorflow/tfjs';
 import type { GlmConfig } from './config.ts';
-import { type Linear, namedLinear, splitLinear } from './linear.ts';
+import { type Linear, namedLinear } from './linear.ts';
 import { matMul2d } from './matmul.ts';
 import type { ParamBuilder } from './params.ts';
 import { applyRope, type RopeTables } from './rotary.ts';
@@ -23,7 +23,7 @@ export interface KeyValues {
 export interface AttentionInputs {
   readonly batch: number;
   readonly length: number;
-  /** Query tables (one group's heads, rep*kv wide) carry the 1/sqrt(kv) scale. */
+  /** Query tables carry the 1/sqrt(kv) scale. */
   readonly ropeQ: RopeTables;
   readonly ropeK: RopeTables;
   readonly swapQ: (x: tf.Tensor2D) => tf.Tensor2D;
@@ -32,21 +32,32 @@ export interface AttentionInputs {
   readonly bias: readonly tf.Tensor2D[];
 }
 
-/** transformer.encoder.layers.N.self_attention.query_key_value: fused [q | k | v] rows, split per group on load. */
+/**
+ * transformer.encoder.layers.N.self_attention.query_key_value: one product for the fused
+ * [q | k | v] rows, then one split into queries, keys and each group's values (fewer ops per
+ * generated token than a product per group).
+ */
 export class QueryKeyValue {
-  readonly query: readonly Linear[];
-  readonly key: readonly Linear[];
-  readonly value: readonly Linear[];
+  readonly fused: Linear;
+  private readonly sizes: number[];
 
   constructor(b: ParamBuilder, name: string, c: GlmConfig) {
     const G = c.numGroups;
-    const q = (c.numHeads / G) * c.kvChannels;
     const kv = c.kvChannels;
-    const parts = splitLinear(b, name, [...new Array<number>(G).fill(q), ...new Array<number>(2 * G).fill(kv)], c.hiddenSize, c.addQkvBias);
-    this.query = parts.slice(0, G);
-    this.key = parts.slice(G, 2 * G);
-    this.value = parts.slice(2 * G);
+    this.sizes = [c.numHeads * kv, G * kv, ...new Array<number>(G).fill(kv)];
+    this.fused = namedLinear(b, name, this.sizes.reduce((a, n) => a + n), c.hiddenSize, c.addQkvBias);
   }
+
+  /** x (N, H) -> q (N, heads*kv), k (N, G*kv), per-group v (N, kv) */
+  apply(x: tf.Tensor2D): { q: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D[] } {
+    const [q, k, ...v] = tf.split(this.fused.apply(x), this.sizes, 1) as tf.Tensor2D[];
+    return { q: q!, k: k!, v };
+  }
+}
+
+/** The n equal column blocks of x. */
+function columnBlocks(x: tf.Tensor2D, n: number): tf.Tensor2D[] {
+  return n === 1 ? [x] : (tf.split(x, n, 1) as tf.Tensor2D[]);
 }
 
 /** The B row blocks (T rows each) of x (B*T, w). */
@@ -75,14 +86,16 @@ export class SelfAttention {
     const G = this.groups;
     const kv = this.kv;
     const rep = this.heads / G;
-    const qkv = this.queryKeyValue;
+    const qkv = this.queryKeyValue.apply(x);
+    const qGroups = columnBlocks(applyRope(qkv.q, a.ropeQ, a.swapQ), G); // scaled
+    const kGroups = columnBlocks(applyRope(qkv.k, a.ropeK, a.swapK), G);
     const kT: tf.Tensor2D[] = [];
     const v: tf.Tensor2D[] = [];
     const ctx: tf.Tensor2D[][] = Array.from({ length: B }, () => []); // [b][g]: (T, rep*kv)
     for (let g = 0; g < G; g++) {
-      const qs = rowBlocks(applyRope(qkv.query[g]!.apply(x), a.ropeQ, a.swapQ), B); // scaled
-      const ks = rowBlocks(applyRope(qkv.key[g]!.apply(x), a.ropeK, a.swapK), B);
-      const vs = rowBlocks(qkv.value[g]!.apply(x), B);
+      const qs = rowBlocks(qGroups[g]!, B);
+      const ks = rowBlocks(kGroups[g]!, B);
+      const vs = rowBlocks(qkv.v[g]!, B);
       for (let b = 0; b < B; b++) {
         const i = b * G + g;
         const newKT = tf.transpose(ks[b]!);

@@ -87,8 +87,8 @@ export class GlmModel {
     this.finalLayernorm = c.postLayerNorm ? new RMSNorm(b, 'transformer.encoder.final_layernorm', c.hiddenSize, c.layernormEpsilon) : undefined;
     this.outputLayer = new OutputLayer(b, 'transformer.output_layer', c.vocabSize, c.hiddenSize);
     this.prefixEncoder = c.preSeqLen !== null ? new PrefixEncoder(b, c, c.preSeqLen) : undefined;
-    this.swapQ = ropeSwap(c.numHeads / c.numGroups, c.kvChannels); // one group's query heads
-    this.swapK = ropeSwap(1, c.kvChannels);
+    this.swapQ = ropeSwap(c.numHeads, c.kvChannels);
+    this.swapK = ropeSwap(c.numGroups, c.kvChannels);
     for (const s of [this.swapQ, this.swapK]) b.own(s.matrix), b.own(s.transposed);
     this.params = b.params;
     this.owned = b.owned;
@@ -168,8 +168,8 @@ export class GlmModel {
     const a: AttentionInputs = {
       batch: B,
       length: T,
-      ropeQ: ropeTables(p.positions, rep, c.kvChannels, c.ropeRatio, 1 / Math.sqrt(c.kvChannels)),
-      ropeK: ropeTables(p.positions, 1, c.kvChannels, c.ropeRatio),
+      ropeQ: ropeTables(p.positions, c.numHeads, c.kvChannels, c.ropeRatio, 1 / Math.sqrt(c.kvChannels)),
+      ropeK: ropeTables(p.positions, c.numGroups, c.kvChannels, c.ropeRatio),
       swapQ: this.swapQ.apply,
       swapK: this.swapK.apply,
       bias: Array.from({ length: B }, (_, b) => tf.tensor2d(bias.subarray(b * T * rep * S, (b + 1) * T * rep * S), [T * rep, S])),
