@@ -24,7 +24,13 @@ export class Embedding {
           }) as (t: tf.Tensor2D) => tf.Tensor2D
         )(table);
     } else {
-      this.lookup = (ids) => tf.gather(this.weight, ids);
+      // a plain gather under tf.variableGrads would save a copy of the whole frozen table
+      // (66 MB at ChatGLM3's vocabulary) for a gradient nobody asks for
+      const table = this.weight;
+      this.lookup = tf.customGrad((ids) => ({
+        value: tf.gather(table, ids as tf.Tensor1D),
+        gradFunc: (dy) => tf.zerosLike(ids as tf.Tensor1D),
+      })) as (ids: tf.Tensor1D) => tf.Tensor2D;
     }
   }
 
