@@ -4,9 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AdamW } from '../../model/adamw.ts';
-import { parseConfig } from '../../model/config.ts';
+import { parseConfig, toHfConfig } from '../../model/config.ts';
 import { disposeGrads } from '../../model/glm.ts';
 import { createModel, loadModel } from '../../model/load.ts';
+import { VOCAB_BLOCK } from '../../model/output_layer.ts';
 import { sharedPath } from '../shared.ts';
 import { readCases } from './helpers.ts';
 
@@ -94,6 +95,36 @@ test("trainable 'all': gradients of every weight match finite differences", asyn
       assert.ok(Math.abs(numeric - g[probe]!) <= 2e-3 + 2e-2 * Math.abs(numeric), name);
     }
     assert.ok(Number.isFinite(loss));
+    disposeGrads(named);
+    disposeGrads(grads);
+  } finally {
+    model.dispose();
+  }
+});
+
+test("trainable 'all' with a vocabulary of several output blocks: loss and output-layer gradient match plain tfjs", async () => {
+  const vocab = 2 * VOCAB_BLOCK + 100; // three blocks, the last one partial
+  const model = await createModel(parseConfig({ ...toHfConfig(TINY), padded_vocab_size: vocab }), 3, { trainable: 'all' });
+  // labels in every block
+  const labels = BATCH.labels.map((row) => row.map((y, t) => (y === -100 ? y : (y * 997 + t * VOCAB_BLOCK) % vocab)));
+  const batch = { ...BATCH, labels };
+  try {
+    const { loss, grads } = model.lossAndGrads(batch);
+    const named = model.namedGrads(grads);
+    // the same loss written plainly: log-softmax over the full logits, autodiff through the HF weight
+    const w = model.params.find((p) => p.name === 'transformer.output_layer.weight')!.hf();
+    const { value, grad: plain } = tf.tidy(() => {
+      const T = labels[0]!.length;
+      const targets = labels.flatMap((row, b) => row.slice(1).flatMap((y, t) => (y === -100 ? [] : [[b * T + t, y] as const])));
+      const h = tf.gather(model.hidden(model.prepare(batch), undefined).h, targets.map(([r]) => r));
+      const oneHot = tf.cast(tf.oneHot(tf.tensor1d(targets.map(([, y]) => y), 'int32'), vocab), 'float32');
+      const f = (wt: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(tf.matMul(h, wt as tf.Tensor2D, false, true)), oneHot), 1)));
+      return tf.valueAndGrad(f)(w);
+    });
+    assert.ok(Math.abs(loss - value.dataSync()[0]!) <= 1e-5 * loss, `loss ${loss} vs ${value.dataSync()[0]}`);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(named.get('transformer.output_layer.weight')!, plain))).dataSync()[0]!);
+    assert.ok(diff <= 1e-6, `output_layer grad max abs diff ${diff}`);
+    tf.dispose([w, value, plain]);
     disposeGrads(named);
     disposeGrads(grads);
   } finally {
