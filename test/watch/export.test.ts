@@ -71,7 +71,7 @@ test('W&B unreachable, hanging or working: a line saying what happened, never a 
   const rows = metricRows(7, 'train', [{ series: 'train', name: 'loss', steps: [1, 2], values: [3, 2] }]);
   const options = { project: 'p', name: 'glmflow-run-7', config: { learning_rate: 0.01 } };
   const refused = { init: () => Promise.reject(new Error('connect ECONNREFUSED api.wandb.ai:443')), log: () => {}, finish: () => Promise.resolve() };
-  assert.equal(await sendToWandb(rows, { ...options, load: async () => refused }), 'W&B: metrics not sent (connect ECONNREFUSED api.wandb.ai:443); the export itself is complete');
+  assert.equal(await sendToWandb(rows, { ...options, load: async () => refused }), 'W&B: metrics not sent (connect ECONNREFUSED api.wandb.ai:443); nothing else is affected');
   const hanging = { ...refused, init: () => new Promise(() => {}) };
   assert.match(await sendToWandb(rows, { ...options, load: async () => hanging, timeoutMs: 50 }), /not sent \(no answer within 0.05 s\)/);
   const logged: unknown[] = [];

@@ -1,5 +1,5 @@
-// Optional mirror of a run's metrics to Weights & Biases. @wandb/sdk is not a
-// dependency: it is imported only when WANDB_API_KEY is set, and anything that
+// Optional mirror of a run's metrics to Weights & Biases. @wandb/sdk is an
+// optional dependency, imported only when WANDB_API_KEY is set, and anything that
 // goes wrong (not installed, no network, a slow server) is reported as one line
 // and never fails the caller.
 import type { MetricRow } from './metric-rows.ts';
@@ -23,7 +23,7 @@ export interface WandbOptions {
 const SDK = '@wandb/sdk';
 
 /** Sends the rows; resolves to a line saying what happened, never rejects. */
-export async function sendToWandb(rows: readonly MetricRow[], options: WandbOptions): Promise<string> {
+export async function sendToWandb(rows: readonly Omit<MetricRow, 'run'>[], options: WandbOptions): Promise<string> {
   const load = options.load ?? (async () => ((await import(SDK)) as { default: Wandb }).default);
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
@@ -34,13 +34,13 @@ export async function sendToWandb(rows: readonly MetricRow[], options: WandbOpti
     await Promise.race([upload(await Promise.race([load(), timeout]), rows, options), timeout]);
     return `W&B: ${rows.length} rows sent to project ${options.project}, run ${options.name}`;
   } catch (error) {
-    return `W&B: metrics not sent (${(error as Error).message}); the export itself is complete`;
+    return `W&B: metrics not sent (${(error as Error).message}); nothing else is affected`;
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function upload(wandb: Wandb, rows: readonly MetricRow[], options: WandbOptions): Promise<void> {
+async function upload(wandb: Wandb, rows: readonly Omit<MetricRow, 'run'>[], options: WandbOptions): Promise<void> {
   await wandb.init({ project: options.project, name: options.name, config: options.config });
   for (const r of rows) wandb.log(Object.fromEntries(Object.entries(r.values).map(([k, v]) => [`${r.stage}/${r.series}/${k}`, v])), { step: r.step });
   await wandb.finish();
