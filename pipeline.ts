@@ -24,35 +24,31 @@ const convert = pipeline.add(convertStage, { records: ingest.out.records });
 const split = pipeline.add(splitStage, { conversations: convert.out.conversations });
 const tokenize = pipeline.add(tokenizeStage, { train: split.out.train, dev: split.out.dev, test: split.out.test });
 const base = pipeline.add(baseStage, { tokenizer: tokenize.out.tokenizer, train: tokenize.out.train, dev: tokenize.out.dev });
-const train = pipeline.add(trainStage, {
-  train: tokenize.out.train,
-  dev: tokenize.out.dev,
-  tokenizer: tokenize.out.tokenizer,
-  base: base.out.descriptor,
-  baseConfig: base.out.config,
-  baseWeights: base.out.weights,
-});
 const baseModel = { base: base.out.descriptor, baseConfig: base.out.config, baseWeights: base.out.weights };
+const train = pipeline.add(trainStage, { train: tokenize.out.train, dev: tokenize.out.dev, tokenizer: tokenize.out.tokenizer, ...baseModel });
 const generate = pipeline.add(generateStage, { test: tokenize.out.test, tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
 pipeline.add(scoreStage, { generations: generate.out.generations });
 pipeline.alias('evaluate', 'score');
 pipeline.add(inferStage, { tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
 
+// The project is this file's folder (its data/, artifacts/ and .glmflow/), unless a command is given --project.
+const projectDir = path.dirname(fileURLToPath(import.meta.url));
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await runCli(pipeline, process.argv.slice(2), {
-    projectDir: path.dirname(fileURLToPath(import.meta.url)),
+    projectDir,
     configAdapters: [{ name: 'ChatGLM3 finetune_demo', matches: isFinetuneDemoConfig, adapt: adaptFinetuneDemoConfig }],
     commands: {
       chat: {
         summary: 'interactive chat with the fine-tuned model, replies streamed (--help for options)',
         async run(argv) {
           const { chatCommand } = await import('./chat/cli.ts');
-          await chatCommand(argv, path.dirname(fileURLToPath(import.meta.url)));
+          await chatCommand(argv, projectDir);
         },
       },
       ui: {
         summary: 'local web dashboard: runs, live loss curves, params, stage status, evaluation (--help)',
-        run: (argv) => import('./watch/ui/command.ts').then((m) => m.uiCommand(pipeline, path.dirname(fileURLToPath(import.meta.url)), argv)),
+        run: (argv) => import('./watch/ui/command.ts').then((m) => m.uiCommand(pipeline, projectDir, argv)),
       },
       tokenize: {
         summary: 'one-off: tokenize a conversations file to ids (--help for options)',
@@ -65,28 +61,28 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
         summary: 'diagnose a training\'s loss curves and say which --set to try [run] (--help)',
         async run(argv) {
           const { adviseCommand } = await import('./watch/advise/command.ts');
-          return adviseCommand(argv, path.dirname(fileURLToPath(import.meta.url)));
+          return adviseCommand(argv, projectDir);
         },
       },
       sweep: {
         summary: 'train a grid of params as cached branches, table sorted by eval loss (--help)',
         async run(argv) {
           const { sweepCommand } = await import('./watch/sweep/command.ts');
-          return sweepCommand(pipeline, argv, path.dirname(fileURLToPath(import.meta.url)));
+          return sweepCommand(pipeline, argv, projectDir);
         },
       },
       export: {
         summary: 'a run\'s metrics as CSV or JSONL, and to W&B with WANDB_API_KEY [run] (--help)',
         async run(argv) {
           const { exportCommand } = await import('./watch/export/command.ts');
-          return exportCommand(pipeline.names, argv, path.dirname(fileURLToPath(import.meta.url)));
+          return exportCommand(pipeline.names, argv, projectDir);
         },
       },
       schedule: {
         summary: 'run the pipeline on a cron schedule, full data, with run history (--help)',
         async run(argv) {
           const { scheduleCommand } = await import('./watch/schedule/command.ts');
-          return scheduleCommand(pipeline, argv, path.dirname(fileURLToPath(import.meta.url)));
+          return scheduleCommand(pipeline, argv, projectDir);
         },
       },
     },
