@@ -90,6 +90,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
     inputs,
     files: a.files,
     outputs,
+    artifactPaths: Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(ws.paths.artifacts, a.stage, spec.file)])),
     workDir,
     projectDir: ws.paths.project,
     signal: options.signal,

@@ -45,6 +45,8 @@ export interface StageContext<P, I extends InputKinds, O extends OutputSpecs, F 
   readonly files: { readonly [K in F]: readonly string[] };
   /** Absolute paths to write. They are staged and committed atomically after run() resolves. */
   readonly outputs: { readonly [K in keyof O]: string };
+  /** Where each output is readable once committed (artifacts/<stage>/<file>): for messages to the user. */
+  readonly artifactPaths: { readonly [K in keyof O]: string };
   /** Persistent scratch for this stage (checkpoints to resume from). Survives failures and kills. */
   readonly workDir: string;
   readonly projectDir: string;

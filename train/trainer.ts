@@ -74,6 +74,8 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
   let windowMs = 0;
 
   const checkpointState = (): TrainerState => ({ ...state, history });
+  // A fresh run's first point: the dev loss before any update, the baseline the curve falls from.
+  if (resumeFrom === undefined && data.dev.length > 0) record({ step: 0, series: 'eval', values: { loss: await evaluateLoss(model, data.dev, p.per_device_eval_batch_size, data.padId) } });
   const exhausted = (): boolean => p.early_stopping_patience > 0 && state.evalsWithoutImprovement >= p.early_stopping_patience;
   stoppedEarly = exhausted();
   while (state.step < total && !stoppedEarly) {

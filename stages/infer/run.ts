@@ -50,7 +50,7 @@ export async function runInfer(ctx: InferContext): Promise<void> {
     });
     const out = lines.map((l, i) => JSON.stringify({ line: l.line, reply: tokenizer.decode(replies[i]!, { skipSpecialTokens: true }).trim() }) + '\n');
     writeFileSync(ctx.outputs.replies, out.join(''));
-    ctx.summary(`${lines.length} conversations answered → ${ctx.outputs.replies}`);
+    ctx.summary(`${lines.length} conversations answered → ${ctx.artifactPaths.replies}`);
   } finally {
     model.dispose();
   }

@@ -38,5 +38,5 @@ export async function runScore(ctx: ScoreContext): Promise<void> {
   const f = (x: number) => x.toFixed(2);
   ctx.summary(`${metrics.examples} examples: eval loss ${metrics.eval_loss.toFixed(4)}, perplexity ${f(metrics.perplexity)}`);
   ctx.summary(`ROUGE-1 ${f(metrics['rouge-1'])}, ROUGE-2 ${f(metrics['rouge-2'])}, ROUGE-L ${f(metrics['rouge-l'])}, BLEU-4 ${f(metrics['bleu-4'])}`);
-  ctx.summary(`report: ${ctx.outputs.report}`);
+  ctx.summary(`report: ${ctx.artifactPaths.report}`);
 }

@@ -9,7 +9,8 @@ import { GlmflowError } from '../../engine/errors.ts';
 import type { SourceRecord } from '../../formats/record.ts';
 import { ingestStage } from '../../stages/ingest.ts';
 import { parseTime } from '../../stages/ingest/time.ts';
-import { readLines, runStage, tempDir } from './helpers.ts';
+import { readLines, tempDir } from './helpers.ts';
+import { runStage } from '../stage-run.ts';
 
 async function ingestFile(name: string, content: string | Buffer, params: unknown = {}) {
   const dir = await tempDir('ingest');

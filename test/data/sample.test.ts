@@ -8,7 +8,8 @@ import { convertStage } from '../../stages/convert.ts';
 import { ingestStage } from '../../stages/ingest.ts';
 import { SAMPLE, takeSessions, writeShopXlsx } from '../../data/generate.ts';
 import { shopRows } from '../../data/shop.ts';
-import { readLines, runStage, tempDir } from './helpers.ts';
+import { readLines, tempDir } from './helpers.ts';
+import { runStage } from '../stage-run.ts';
 
 const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
 

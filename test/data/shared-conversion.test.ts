@@ -7,7 +7,8 @@ import { sharedPath } from '../shared.ts';
 import { ingestStage } from '../../stages/ingest.ts';
 import { convertStage } from '../../stages/convert.ts';
 import type { Message } from '../../formats/conversation.ts';
-import { readLines, runStage } from './helpers.ts';
+import { readLines } from './helpers.ts';
+import { runStage } from '../stage-run.ts';
 
 interface Expected {
   readonly source: string;

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { splitStage } from '../../stages/split.ts';
-import { readLines, runStage, tempDir } from './helpers.ts';
+import { readLines, tempDir } from './helpers.ts';
+import { runStage } from '../stage-run.ts';
 
 const conversation = (id: string): string => JSON.stringify({ session_id: id, source: 'x.csv', conversations: [{ role: 'user', content: `q ${id}` }, { role: 'assistant', content: 'a' }] });
 

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sharedPath } from '../shared.ts';
+import { runStage } from '../stage-run.ts';
 import { tokenizeStage } from '../../stages/tokenize.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { readEvalExamples, readTrainExamples } from '../../tokenizer/examples-arrow.ts';
@@ -26,7 +27,7 @@ const BAD_LINES = [
   '{not json',
 ];
 
-async function runStage(dir: string, params: Record<string, unknown>, splits: Record<'train' | 'dev' | 'test', string[]>) {
+async function tokenize(dir: string, params: Record<string, unknown>, splits: Record<'train' | 'dev' | 'test', string[]>) {
   const inputs = Object.fromEntries(
     Object.entries(splits).map(([split, lines]) => {
       const file = path.join(dir, `${split}.jsonl`);
@@ -34,26 +35,10 @@ async function runStage(dir: string, params: Record<string, unknown>, splits: Re
       return [split, file];
     }),
   ) as Record<'train' | 'dev' | 'test', string>;
-  const outputs = Object.fromEntries(Object.entries(tokenizeStage.outputs).map(([name, spec]) => [name, path.join(dir, spec.file)])) as { [K in keyof typeof tokenizeStage.outputs]: string };
   const parsed = tokenizeStage.params.parse(params);
   const files = tokenizeStage.files!(parsed);
-  const summary: string[] = [];
-  await tokenizeStage.run({
-    stage: 'tokenize',
-    params: parsed,
-    inputs,
-    files: { tokenizer: typeof files.tokenizer === 'string' ? [path.resolve(files.tokenizer)] : [...files.tokenizer] },
-    outputs,
-    workDir: dir,
-    projectDir: dir,
-    signal: new AbortController().signal,
-    log: () => {},
-    progress: () => {},
-    summary: (line) => summary.push(line),
-    metric: () => {},
-    key: "test",
-    keyWithout: () => "test",
-  });
+  const tokenizerFiles = typeof files.tokenizer === 'string' ? [path.resolve(files.tokenizer)] : [...files.tokenizer];
+  const { outputs, summary } = await runStage(tokenizeStage, { params, inputs, files: { tokenizer: tokenizerFiles }, dir });
   return { outputs, summary };
 }
 
@@ -70,7 +55,7 @@ test('with the ChatGLM3 tokenizer the stage writes exactly the official ids (2 e
   const cases = readFileSync(fixtures, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Case).filter((c) => c.max_input_length === 256);
   const lines = cases.map((c) => JSON.stringify({ conversations: c.conversations }));
   const dir = mkdtempSync(path.join(tmpdir(), 'glmflow-stage-'));
-  const { outputs, summary } = await runStage(dir, { tokenizer: path.dirname(model), max_input_length: 256, max_output_length: 512, workers: 2 }, { train: [...lines, ...BAD_LINES], dev: lines.slice(0, 5), test: lines });
+  const { outputs, summary } = await tokenize(dir, { tokenizer: path.dirname(model), max_input_length: 256, max_output_length: 512, workers: 2 }, { train: [...lines, ...BAD_LINES], dev: lines.slice(0, 5), test: lines });
   const train = await rows(readTrainExamples(outputs.train));
   assert.deepEqual(train.map((r) => [...r.input_ids]), cases.map((c) => c.input_ids));
   assert.deepEqual(train.map((r) => [...r.labels]), cases.map((c) => c.labels));
@@ -93,7 +78,7 @@ test('with no tokenizer configured the stage builds the char tokenizer from trai
     { conversations: [{ role: 'user', content: '发什么快递' }, { role: 'assistant', content: '默认韵达哦' }] },
     { conversations: [{ role: 'system', content: '客服' }, { role: 'user', content: '在吗' }, { role: 'assistant', content: '在的亲' }] },
   ].map((c) => JSON.stringify(c));
-  const { outputs, summary } = await runStage(dir, {}, { train: [good[0]!, ...BAD_LINES, good[1]!], dev: [good[1]!], test: ['{"conversations":[{"role":"user","content":"新字"},{"role":"assistant","content":"好"}]}'] });
+  const { outputs, summary } = await tokenize(dir, {}, { train: [good[0]!, ...BAD_LINES, good[1]!], dev: [good[1]!], test: ['{"conversations":[{"role":"user","content":"新字"},{"role":"assistant","content":"好"}]}'] });
   const rejected = readFileSync(outputs.rejected, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { split: string; file: string; line: number; reason: string });
   assert.deepEqual(rejected.map((r) => [r.split, r.file, r.line]), [['train', 'train.jsonl', 2], ['train', 'train.jsonl', 3], ['train', 'train.jsonl', 4], ['train', 'train.jsonl', 5]]);
   assert.match(rejected[0]!.reason, /content is not a string \(number\)/);
@@ -111,6 +96,6 @@ test('with no tokenizer configured the stage builds the char tokenizer from trai
   assert.equal(summary.length, 4);
   assert.match(summary[3]!, /^tokenizer: char, \d+ ids; 4 conversations rejected/);
   // Same data → byte-identical tokenizer artifact.
-  const again = await runStage(mkdtempSync(path.join(tmpdir(), 'glmflow-stage-')), {}, { train: [good[1]!, good[0]!], dev: [], test: [] });
+  const again = await tokenize(mkdtempSync(path.join(tmpdir(), 'glmflow-stage-')), {}, { train: [good[1]!, good[0]!], dev: [], test: [] });
   assert.equal(readFileSync(again.outputs.tokenizer, 'utf8'), readFileSync(outputs.tokenizer, 'utf8'));
 });

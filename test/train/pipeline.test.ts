@@ -38,7 +38,7 @@ test('run train end to end: outputs, live metrics in SQLite, no-op rerun, and a 
   const db = new Database(path.join(project, '.glmflow/cache.db'), { readonly: true });
   const series = db.prepare("SELECT series, count(*) AS n FROM metric WHERE stage = 'train' GROUP BY series ORDER BY series").all();
   db.close();
-  assert.deepEqual(series, [{ series: 'eval', n: 2 }, { series: 'train', n: 5 * 4 }]);
+  assert.deepEqual(series, [{ series: 'eval', n: 3 }, { series: 'train', n: 5 * 4 }]); // eval at steps 0 (baseline), 2 and 4
 
   const again = cli(project, 'run', 'train', ...TINY);
   assert.equal(again.status, 0);

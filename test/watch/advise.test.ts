@@ -95,6 +95,9 @@ test('oscillation: train loss swinging up and down with no net progress → lowe
   assert.match(ds[0]!.evidence.join('\n'), /changed direction 18 times in 20 logged points \(steps 10–200\)/);
   assert.match(ds[0]!.evidence.join('\n'), /average swing 1.2 \(40% of its mean level 3\)/);
   assert.deepEqual(sets(ds[0]!), ['train.learning_rate=0.005', 'train.per_device_train_batch_size=16']);
+  // Minibatch noise (about 10% swings around a flat level, as the embedded run logs) is not oscillation.
+  const minibatch = { train: curve(150, 10, (s) => 0.2 + (s % 20 === 0 ? 0.01 : -0.01)), eval: [] };
+  assert.ok(!kinds(diagnose(minibatch, params)).includes('oscillating'));
   // Small noise around a falling trend is not oscillation.
   const noisy = { train: curve(200, 10, (s) => 4 * Math.exp(-s / 100) + (s % 20 === 0 ? 0.03 : -0.03)), eval: [] };
   assert.ok(!kinds(diagnose(noisy, params)).includes('oscillating'));
