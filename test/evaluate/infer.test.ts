@@ -3,13 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { inferParams, inferStage, type InferContext } from '../../stages/infer.ts';
+import { inferStage } from '../../stages/infer.ts';
 import { promptMessages } from '../../stages/infer/run.ts';
 import { sharedPath } from '../shared.ts';
+import { runStage } from '../stage-run.ts';
 import { CHARS, writeEvalFiles } from './fixture.ts';
-
-const context = (params: object, inputs: object, replies: string, files: string[] = []) =>
-  ({ params: inferParams.parse(params), inputs, files: { input: files }, outputs: { replies }, signal: new AbortController().signal, log() {}, progress() {}, summary() {} }) as unknown as InferContext;
 
 test('infer: the prompt ends at the last user turn', () => {
   const line = JSON.stringify({ conversations: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }, { role: 'assistant', content: 'ref' }] });
@@ -19,9 +17,8 @@ test('infer: the prompt ends at the last user turn', () => {
 });
 
 test('infer: with no input it writes an empty file', async () => {
-  const out = path.join((await import('node:os')).tmpdir(), `glmflow-infer-${process.pid}.jsonl`);
-  await inferStage.run(context({}, {}, out));
-  assert.equal(readFileSync(out, 'utf8'), '');
+  const { outputs } = await runStage(inferStage, { files: { input: [] } });
+  assert.equal(readFileSync(outputs.replies, 'utf8'), '');
 });
 
 test('infer: one reply per conversation, in order', async (t) => {
@@ -31,9 +28,8 @@ test('infer: one reply per conversation, in order', async (t) => {
   const input = path.join(files.dir, 'conversations.jsonl');
   const conv = (text: string) => JSON.stringify({ conversations: [{ role: 'user', content: text }] });
   writeFileSync(input, [conv(CHARS.slice(1, 4).join('')), '', conv(CHARS[9]!)].join('\n'));
-  const out = path.join(files.dir, 'replies.jsonl');
-  await inferStage.run(context({ input, max_new_tokens: 3 }, files, out, [input]));
-  const replies = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reply: string });
+  const { outputs } = await runStage(inferStage, { params: { input, max_new_tokens: 3 }, inputs: files, files: { input: [input] } });
+  const replies = readFileSync(outputs.replies, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reply: string });
   assert.deepEqual(replies.map((r) => r.line), [1, 3]);
   for (const r of replies) assert.ok(r.reply.length <= 3);
 });
