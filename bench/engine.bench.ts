@@ -83,6 +83,8 @@ async function manyFiles(): Promise<void> {
   const each = Math.floor((5 * 1e9) / count);
   mkdirSync(data, { recursive: true });
   for (let i = 0; i < count; i++) writeRandom(path.join(data, `part-${String(i).padStart(5, '0')}.bin`), each);
+  // Flush the 5 GB just written: background writeback would otherwise slow every later stat.
+  spawnSync('sync');
   const p = new Pipeline();
   p.add(consume);
   const params = { config: {}, set: { consume: { dir: 'data' } }, setRaw: {} };
