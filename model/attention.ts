@@ -72,6 +72,15 @@ export class SelfAttention {
   private readonly groups: number;
   private readonly kv: number;
 
+  get dims(): { heads: number; groups: number; kv: number } {
+    return { heads: this.heads, groups: this.groups, kv: this.kv };
+  }
+
+  /** dense's wT with 2G*kv zero rows appended (decodeAttention); the caller disposes it. */
+  denseExpanded(): tf.Tensor2D {
+    return tf.tidy(() => tf.concat([this.dense.wT, tf.zeros([2 * this.groups * this.kv, this.dense.wT.shape[1]])], 0));
+  }
+
   constructor(b: ParamBuilder, name: string, c: GlmConfig) {
     this.queryKeyValue = new QueryKeyValue(b, `${name}.query_key_value`, c);
     this.dense = namedLinear(b, `${name}.dense`, c.hiddenSize, c.numHeads * c.kvChannels, false);
@@ -111,4 +120,54 @@ export class SelfAttention {
     const merged: tf.Tensor2D = B === 1 ? rows[0]! : tf.concat(rows, 0); // (B*T, heads*kv)
     return { out: this.dense.apply(merged), present: { kT, v } };
   }
+}
+
+/**
+ * One layer's cache for single-token decoding at batch 1, all groups together with column
+ * (kT) / row (v) s * G + g for position s and group g, so a step appends G columns / rows
+ * with one concat per layer: kT (kv, S*G), v (S*G, kv).
+ */
+export interface DecodeCache {
+  readonly kT: tf.Tensor2D;
+  readonly v: tf.Tensor2D;
+}
+
+/** What every layer of one decoding step shares (see SelfAttention.decode). */
+export interface DecodeInputs {
+  /** Rope tables over the fused [q | k | v] row: queries scaled by 1/sqrt(kv), values untouched. */
+  readonly cos: tf.Tensor2D;
+  readonly sin: tf.Tensor2D;
+  /** The swap matrix over the fused row (0 on values). */
+  readonly swap: tf.Tensor2D;
+  /** (heads + 2G, S*G) additive: each query head sees only its group's columns (and unmasked positions). */
+  readonly bias: tf.Tensor2D;
+}
+
+/** The per-group keys/values of a batch-1 pass (KeyValues) in the DecodeCache layout. */
+export function toDecodeCache(kv: KeyValues): DecodeCache {
+  const G = kv.kT.length;
+  const [d, S] = kv.kT[0]!.shape;
+  return {
+    kT: G === 1 ? kv.kT[0]! : tf.reshape(tf.stack(kv.kT as tf.Tensor2D[], 2), [d, S * G]),
+    v: G === 1 ? kv.v[0]! : tf.reshape(tf.stack(kv.v as tf.Tensor2D[], 1), [S * G, d]),
+  };
+}
+
+/**
+ * Single-token decoding at batch 1 with the fewest ops (each wasm op costs ~40 µs at one row):
+ * rope on the fused qkv row at once, its (heads + 2G, kv) reshape as the query rows (the k/v
+ * rows ride along; the dense weight's zero rows drop them), one product for every group's
+ * scores with the other groups' columns masked, one softmax, one product for the values.
+ * denseExpanded: dense's wT with 2G*kv zero rows appended.
+ */
+export function decodeAttention(a: SelfAttention, x: tf.Tensor2D, d: DecodeInputs, denseExpanded: tf.Tensor2D, cache: DecodeCache): { out: tf.Tensor2D; cache: DecodeCache } {
+  const { heads, groups: G, kv } = a.dims;
+  const rows = heads + 2 * G;
+  const qkv = a.queryKeyValue.fused.apply(x); // (1, rows*kv)
+  const r = tf.reshape(tf.add(tf.mul(qkv, d.cos), tf.mul(tf.matMul(qkv, d.swap), d.sin)), [rows, kv]);
+  const kT = tf.concat([cache.kT, tf.transpose(tf.slice(r, [heads, 0], [G, kv]))], 1) as tf.Tensor2D;
+  const v = tf.concat([cache.v, tf.slice(r, [heads + G, 0], [G, kv])], 0) as tf.Tensor2D;
+  const probs = tf.softmax(tf.add(tf.matMul(r, kT), d.bias)) as tf.Tensor2D;
+  const ctx = tf.reshape(tf.matMul(probs, v), [1, rows * kv]);
+  return { out: tf.matMul(ctx, denseExpanded), cache: { kT, v } };
 }

@@ -1,6 +1,6 @@
 // One transformer layer (GLMBlock): pre-norm attention and MLP with residuals.
 import * as tf from '@tensorflow/tfjs';
-import { type AttentionInputs, type KeyValues, SelfAttention } from './attention.ts';
+import { type AttentionInputs, type DecodeCache, type DecodeInputs, decodeAttention, type KeyValues, SelfAttention } from './attention.ts';
 import type { GlmConfig } from './config.ts';
 import { MLP } from './mlp.ts';
 import type { ParamBuilder } from './params.ts';
@@ -28,5 +28,14 @@ export class GLMBlock {
     const h: tf.Tensor2D = tf.add(this.residualPostLayernorm ? ln1 : x, attn);
     const ln2 = this.postAttentionLayernorm.apply(h);
     return { out: tf.add(this.residualPostLayernorm ? ln2 : h, this.mlp.apply(ln2)), present };
+  }
+
+  /** One token at batch 1 (see decodeAttention). */
+  decode(x: tf.Tensor2D, d: DecodeInputs, denseExpanded: tf.Tensor2D, cache: DecodeCache): { out: tf.Tensor2D; cache: DecodeCache } {
+    const ln1 = this.inputLayernorm.apply(x);
+    const { out: attn, cache: next } = decodeAttention(this.selfAttention, ln1, d, denseExpanded, cache);
+    const h: tf.Tensor2D = tf.add(this.residualPostLayernorm ? ln1 : x, attn);
+    const ln2 = this.postAttentionLayernorm.apply(h);
+    return { out: tf.add(this.residualPostLayernorm ? ln2 : h, this.mlp.apply(ln2)), cache: next };
   }
 }

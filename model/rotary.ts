@@ -16,6 +16,12 @@ export interface RopeTables {
  * the attention's 1/sqrt(kv) into the queries for free.
  */
 export function ropeTables(positions: Int32Array, heads: number, kv: number, ropeRatio: number, scale = 1): RopeTables {
+  const { cos, sin } = ropeArrays(positions, heads, kv, ropeRatio, scale);
+  return { cos: tf.tensor2d(cos, [positions.length, heads * kv]), sin: tf.tensor2d(sin, [positions.length, heads * kv]) };
+}
+
+/** ropeTables' values as plain arrays, [N * heads * kv] each. */
+export function ropeArrays(positions: Int32Array, heads: number, kv: number, ropeRatio: number, scale = 1): { cos: Float32Array; sin: Float32Array } {
   const rot = kv / 2;
   const base = 10000 * ropeRatio;
   const f = Math.fround;
@@ -39,12 +45,19 @@ export function ropeTables(positions: Int32Array, heads: number, kv: number, rop
       sin.set(headSin, n * width + h * kv);
     }
   }
-  return { cos: tf.tensor2d(cos, [positions.length, width]), sin: tf.tensor2d(sin, [positions.length, width]) };
+  return { cos, sin };
 }
 
 /** swap(x)[2i] = -x[2i+1], swap(x)[2i+1] = x[2i] on rotary channels; 0 on the pass-through half. */
 export function ropeSwap(heads: number, kv: number): { readonly matrix: tf.Tensor2D; readonly transposed: tf.Tensor2D; readonly apply: (x: tf.Tensor2D) => tf.Tensor2D } {
   const width = heads * kv;
+  const matrix = tf.tensor2d(swapArray(heads, kv, width), [width, width]);
+  const transposed = tf.transpose(matrix);
+  return { matrix, transposed, apply: constMatMul(matrix, transposed) };
+}
+
+/** The swap matrix for the first `heads` heads of a `width`-wide row (the rest maps to 0), row-major [width, width]. */
+export function swapArray(heads: number, kv: number, width: number): Float32Array {
   const r = new Float32Array(width * width); // r[j, c]: input channel j -> output channel c
   for (let h = 0; h < heads; h++)
     for (let i = 0; i < kv / 4; i++) {
@@ -52,9 +65,7 @@ export function ropeSwap(heads: number, kv: number): { readonly matrix: tf.Tenso
       r[(c0 + 1) * width + c0] = -1;
       r[c0 * width + c0 + 1] = 1;
     }
-  const matrix = tf.tensor2d(r, [width, width]);
-  const transposed = tf.transpose(matrix);
-  return { matrix, transposed, apply: constMatMul(matrix, transposed) };
+  return r;
 }
 
 /** x [N, heads*kv] -> rotated, same shape. */

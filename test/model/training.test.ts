@@ -188,6 +188,7 @@ test('no tensor leaks over training steps, a forward pass and generation', async
     assert.equal(tf.memory().numTensors, baseline, 'after a forward pass');
     await model.generate(BATCH.inputIds, { maxNewTokens: 5, attentionMask: BATCH.attentionMask, doSample: true, topP: 0.8 });
     await model.generate(BATCH.inputIds, { maxNewTokens: 3, useCache: false });
+    await model.generate([BATCH.inputIds[0]!], { maxNewTokens: 5, attentionMask: [BATCH.attentionMask[0]!] }); // batch-1 decode path
     assert.equal(tf.memory().numTensors, baseline, 'after generation');
   } finally {
     opt.dispose();
