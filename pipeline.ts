@@ -37,6 +37,8 @@ const projectDir = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await runCli(pipeline, process.argv.slice(2), {
     projectDir,
+    mainTarget: 'train',
+    reporters: { train: async (finished) => (await import('./watch/train-report.ts')).reportTrainingRun(finished) },
     configAdapters: [{ name: 'ChatGLM3 finetune_demo', matches: isFinetuneDemoConfig, adapt: adaptFinetuneDemoConfig }],
     commands: {
       chat: {

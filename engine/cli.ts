@@ -19,8 +19,18 @@ export interface ExtraCommand {
   run(argv: string[]): Promise<number | void>;
 }
 
+/**
+ * Code that reads a stage's committed outputs after it ran and reports on them (advice, mirrors to
+ * trackers). It lives outside the stage so that changing it never changes the stage's key.
+ */
+export type Reporter = (finished: { readonly stage: string; readonly artifactsDir: string; readonly params: Readonly<Record<string, unknown>> }) => Promise<readonly string[]>;
+
 export interface CliOptions {
+  /** Reporters by stage name, run after that stage ran in `run`. */
+  readonly reporters?: Readonly<Record<string, Reporter>>;
   readonly projectDir: string;
+  /** The target the help's examples use (the pipeline's main job); default: the last stage. */
+  readonly mainTarget?: string;
   /** Other config formats --config understands. */
   readonly configAdapters?: readonly ConfigAdapter[];
   readonly commands?: Readonly<Record<string, ExtraCommand>>;
@@ -54,10 +64,7 @@ Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glm
 Stages of this pipeline: %STAGES%
 
 Examples
-  npx tsx pipeline.ts run %LAST%                    # everything up to %LAST%
-  npx tsx pipeline.ts run split --set split.subset=0.2 # a quick experiment on 20% of the data
-  npx tsx pipeline.ts status                          # what would run, and why
-  npx tsx pipeline.ts explain convert                 # why convert is stale`;
+%EXAMPLES%`;
 
 const OPTIONS = {
   set: { type: 'string', multiple: true },
@@ -76,6 +83,11 @@ const OPTIONS = {
 
 export async function runCli(pipeline: Pipeline, argv: readonly string[], options: CliOptions): Promise<number> {
   const out = options.stdout ?? process.stdout;
+  // `… | head` closing the pipe early is the reader's choice, not an error worth a stack trace.
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const print = (text: string): void => void out.write(text + '\n');
   const [command, ...rest] = argv;
   const extra = command ? options.commands?.[command] : undefined;
@@ -83,12 +95,12 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
     if (extra) return (await extra.run(rest)) ?? 0;
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       const extras = Object.entries(options.commands ?? {}).map(([name, c]) => `  ${name.padEnd(22)}${c.summary}`);
-      print(helpText(pipeline, extras.join('\n')));
+      print(helpText(pipeline, extras.join('\n'), options.mainTarget));
       return command ? 0 : 1;
     }
     const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) {
-      print(helpText(pipeline, ''));
+      print(helpText(pipeline, '', options.mainTarget));
       return 0;
     }
     if (values.backend) process.env['GLMFLOW_BACKEND'] = values.backend;
@@ -101,7 +113,7 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
 
     switch (command) {
       case 'run':
-        return await runCommand(pipeline, projectDir, positionals, params, values, print);
+        return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {});
       case 'status':
         return withWorkspace(pipeline, projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
       case 'explain':
@@ -123,11 +135,20 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
   }
 }
 
-function helpText(pipeline: Pipeline, extra: string): string {
+function helpText(pipeline: Pipeline, extra: string, mainTarget: string | undefined): string {
   const aliases = [...pipeline.aliases].map(([alias, stage]) => `${alias} = ${stage}`);
+  const main = mainTarget ?? pipeline.names.at(-1) ?? 'STAGE';
+  const first = pipeline.names[0] ?? 'STAGE';
+  const examples = [
+    [`run ${main}`, `everything ${main} needs, and ${main}`],
+    [`run ${main} --set split.subset=0.2`, 'a quick experiment on a fifth of the data'],
+    ['status', 'what would run, and why'],
+    [`explain ${first}`, `the parts of ${first}'s cache key and what changed`],
+  ];
+  const width = Math.max(...examples.map(([command]) => command!.length));
   return HELP.replace('%EXTRA%', extra)
     .replace('%STAGES%', pipeline.names.join(' → ') + (aliases.length ? ` (targets also: ${aliases.join(', ')})` : ''))
-    .replaceAll('%LAST%', pipeline.names.at(-1) ?? 'STAGE');
+    .replace('%EXAMPLES%', examples.map(([command, why]) => `  npx tsx pipeline.ts ${command!.padEnd(width)}  # ${why}`).join('\n'));
 }
 
 function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSources, dryRun: boolean, fn: (ws: Workspace) => number): number {
@@ -141,7 +162,7 @@ function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSour
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void): Promise<number> {
+async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void, reporters: Readonly<Record<string, Reporter>>): Promise<number> {
   for (const t of [...targets, ...(values.force ?? [])]) pipeline.node(t);
   const force = new Set(values.force ?? []);
   const dryRun = Boolean(values['dry-run']);
@@ -179,7 +200,17 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
       return 0;
     }
     print('\n' + summaryTable(results));
-    for (const r of results) for (const line of r.summary) print(`${r.stage}: ${line}`);
+    for (const r of results) {
+      for (const line of r.summary) print(`${r.stage}: ${line}`);
+      const reporter = reporters[r.stage];
+      if (r.outcome !== 'ran' || !reporter) continue;
+      const stageParams = planned.find((a) => a.stage === r.stage)!.params;
+      try {
+        for (const line of await reporter({ stage: r.stage, artifactsDir: path.join(ws.paths.artifacts, r.stage), params: stageParams })) print(`${r.stage}: ${line}`);
+      } catch (error) {
+        print(`${r.stage}: (report failed: ${error instanceof Error ? error.message : String(error)}; the stage's outputs are committed)`);
+      }
+    }
     if (failed.length) {
       const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.stage);
       for (const f of failed) print(`\n✗ ${f.stage} failed: ${f.error}\n  log: ${f.logPath}`);
@@ -225,7 +256,7 @@ function explainCommand(ws: Workspace, stage: string, json: boolean, print: (t: 
   if (a.details) {
     const d = a.details;
     print(`  engine format  ${d.engine}`);
-    print(`  sources        ${Object.entries(d.sources).map(([f, h]) => `${f} ${short(h)}`).join('\n                 ')}`);
+    print(`  sources        ${sourceSummary(d.sources).join('\n                 ')}`);
     print(`  params         ${Object.keys(d.params).length ? JSON.stringify(d.params) : '(none)'}`);
     for (const [name, input] of Object.entries(d.inputs)) print(`  input          ${name} ← ${input.from} ${short(input.hash)}`);
     for (const [group, files] of Object.entries(d.files)) {
@@ -239,6 +270,19 @@ function explainCommand(ws: Workspace, stage: string, json: boolean, print: (t: 
     for (const change of changes) print(`    - ${change}`);
   }
   return 0;
+}
+
+/** Source files with their hashes; beyond a handful, folders other than the stage's own are counted, not listed. */
+function sourceSummary(sources: Readonly<Record<string, string>>): string[] {
+  const files = Object.entries(sources);
+  if (files.length <= 8) return files.map(([f, h]) => `${f} ${short(h)}`);
+  const byFolder = new Map<string, number>();
+  const listed: string[] = [];
+  for (const [file, hash] of files) {
+    if (file.startsWith('stages/')) listed.push(`${file} ${short(hash)}`);
+    else byFolder.set(file.split('/')[0]!, (byFolder.get(file.split('/')[0]!) ?? 0) + 1);
+  }
+  return [...listed, ...[...byFolder].map(([folder, n]) => `${folder}/: ${n} file${n === 1 ? '' : 's'} (--json lists them)`)];
 }
 
 export function dagText(pipeline: Pipeline, format: string): string {

@@ -38,15 +38,6 @@ export async function runTraining(ctx: TrainContext): Promise<void> {
     writeFileSync(ctx.outputs.record, JSON.stringify({ params: p, backend: backend.name, seconds: (Date.now() - started) / 1000, ...figures, history }, null, 1) + '\n');
     ctx.summary(backend.description);
     for (const line of reportTraining(result)) ctx.summary(line);
-    // Advice from the curves while they are fresh; nothing is printed when they look healthy.
-    const { adviseTraining } = await import('../../watch/advise/advice.ts');
-    for (const line of adviseTraining(result.history, p)) ctx.summary(line);
-    if (process.env['WANDB_API_KEY']) {
-      // A mirror, never a requirement: sendToWandb reports failures as a line instead of throwing.
-      const { sendToWandb } = await import('../../watch/export/wandb.ts');
-      const rows = result.history.map((e) => ({ stage: 'train', series: e.series, step: e.step, values: e.values }));
-      ctx.summary(await sendToWandb(rows, { project: 'glmflow', name: `train-${ctx.key.slice(0, 10)}`, config: { ...p } }));
-    }
   } finally {
     model.dispose();
   }

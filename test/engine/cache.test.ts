@@ -35,6 +35,13 @@ test('a param change reruns that stage and its dependents only', () => {
   assert.equal(p.read('artifacts/count/count.json'), '{"lines":5}');
 });
 
+test('a reporter speaks after its stage ran, from the committed outputs, and is silent when the stage was fresh', () => {
+  const p = new FixtureProject();
+  assert.match(p.cli('run').stdout, /^count: reported \{"lines":3\} with min 0$/m);
+  assert.doesNotMatch(p.cli('run').stdout, /reported/);
+  assert.match(p.cli('run', '--set', 'count.min=7').stdout, /^count: reported \{"lines":7\} with min 7$/m);
+});
+
 test('an untracked param does not change the key', () => {
   const p = new FixtureProject();
   p.cli('run');

@@ -92,6 +92,7 @@ const FILES: Record<string, string> = {
   'pipeline.ts': `
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { Pipeline } from '${ENGINE}/pipeline.ts';
 import { runCli } from '${ENGINE}/cli.ts';
 import { source } from './stages/source.ts';
@@ -105,7 +106,10 @@ const c = p.add(count, { text: s.out.text });
 const w = p.add(words, { text: s.out.text });
 p.add(slow, { text: s.out.text });
 p.add(report, { count: c.out.count, words: w.out.words });
-process.exitCode = await runCli(p, process.argv.slice(2), { projectDir: path.dirname(fileURLToPath(import.meta.url)) });
+process.exitCode = await runCli(p, process.argv.slice(2), {
+  projectDir: path.dirname(fileURLToPath(import.meta.url)),
+  reporters: { count: async ({ artifactsDir, params }) => [\`reported \${readFileSync(path.join(artifactsDir, 'count.json'), 'utf8')} with min \${params.min}\`] },
+});
 `,
   'package.json': '{"type":"module","private":true}\n',
   'data/a.txt': 'hello world\n\nfoo bar\n',
