@@ -40,13 +40,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     mainTarget: 'train',
     reporters: { train: async (finished) => (await import('./watch/train-report.ts')).reportTrainingRun(finished) },
     configAdapters: [{ name: 'ChatGLM3 finetune_demo', matches: isFinetuneDemoConfig, adapt: adaptFinetuneDemoConfig }],
+    // Loaded on use: a no-op `run` should not pay for the dashboard, the chat or the scheduler.
     commands: {
       chat: {
         summary: 'interactive chat with the fine-tuned model, replies streamed (--help for options)',
-        async run(argv) {
-          const { chatCommand } = await import('./chat/cli.ts');
-          await chatCommand(argv, projectDir);
-        },
+        run: (argv) => import('./chat/cli.ts').then((m) => m.chatCommand(argv, projectDir)),
       },
       ui: {
         summary: 'local web dashboard: runs, live loss curves, params, stage status, evaluation (--help)',
@@ -54,38 +52,23 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       },
       tokenize: {
         summary: 'one-off: tokenize a conversations file to ids (--help for options)',
-        async run(argv) {
-          const { tokenizeCommand } = await import('./tokenizer/cli.ts');
-          await tokenizeCommand(argv);
-        },
+        run: (argv) => import('./tokenizer/cli.ts').then((m) => m.tokenizeCommand(argv)),
       },
       advise: {
         summary: 'diagnose a training\'s loss curves and say which --set to try [run] (--help)',
-        async run(argv) {
-          const { adviseCommand } = await import('./watch/advise/command.ts');
-          return adviseCommand(argv, projectDir);
-        },
+        run: (argv) => import('./watch/advise/command.ts').then((m) => m.adviseCommand(argv, projectDir)),
       },
       sweep: {
         summary: 'train a grid of params as cached branches, table sorted by eval loss (--help)',
-        async run(argv) {
-          const { sweepCommand } = await import('./watch/sweep/command.ts');
-          return sweepCommand(pipeline, argv, projectDir);
-        },
+        run: (argv) => import('./watch/sweep/command.ts').then((m) => m.sweepCommand(pipeline, argv, projectDir)),
       },
       export: {
         summary: 'a run\'s metrics as CSV or JSONL, and to W&B with WANDB_API_KEY [run] (--help)',
-        async run(argv) {
-          const { exportCommand } = await import('./watch/export/command.ts');
-          return exportCommand(pipeline.names, argv, projectDir);
-        },
+        run: (argv) => import('./watch/export/command.ts').then((m) => m.exportCommand(pipeline.names, argv, projectDir)),
       },
       schedule: {
         summary: 'run the pipeline on a cron schedule, full data, with run history (--help)',
-        async run(argv) {
-          const { scheduleCommand } = await import('./watch/schedule/command.ts');
-          return scheduleCommand(pipeline, argv, projectDir);
-        },
+        run: (argv) => import('./watch/schedule/command.ts').then((m) => m.scheduleCommand(pipeline, argv, projectDir)),
       },
     },
   });
