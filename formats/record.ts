@@ -32,17 +32,19 @@ export type RecordFields = Omit<SourceRecord, keyof Location>;
 
 /**
  * The records.jsonl line of a record: exactly `JSON.stringify({ ...at, ...fields })`
- * (same keys in the same order), written by hand because spreading and stringifying
- * an object per row was most of ingest's time on a million-row CSV.
+ * (same keys in the same order), written as one template because spreading and
+ * stringifying an object per row was most of ingest's time on a million-row CSV.
  */
 export function recordLine(at: Location, fields: RecordFields): string {
-  let line = `{"file":${jsonString(at.file)}`;
-  if (at.sheet !== undefined) line += `,"sheet":${jsonString(at.sheet)}`;
-  if (at.row !== undefined) line += `,"row":${at.row}`;
-  if (at.line !== undefined) line += `,"line":${at.line}`;
-  if (at.item !== undefined) line += `,"item":${at.item}`;
-  const time = fields.time === null ? 'null' : jsonString(fields.time);
-  return `${line},"session":${jsonString(fields.session)},"time":${time},"label":${jsonString(fields.label)},"role":"${fields.role}","text":${jsonString(fields.text)}}`;
+  const where =
+    at.sheet === undefined && at.line === undefined && at.item === undefined
+      ? at.row === undefined
+        ? ''
+        : `,"row":${at.row}`
+      : `${at.sheet !== undefined ? `,"sheet":${jsonString(at.sheet)}` : ''}${at.row !== undefined ? `,"row":${at.row}` : ''}${at.line !== undefined ? `,"line":${at.line}` : ''}${at.item !== undefined ? `,"item":${at.item}` : ''}`;
+  // A time is null or parseTime's `YYYY-MM-DD HH:MM:SS`, which never needs escaping.
+  const time = fields.time === null ? 'null' : `"${fields.time}"`;
+  return `{"file":${files.quote(at.file)}${where},"session":${sessions.quote(fields.session)},"time":${time},"label":${labels.quote(fields.label)},"role":"${fields.role}","text":${jsonString(fields.text)}}`;
 }
 
 // What JSON.stringify escapes: quotes, backslashes, control characters, lone surrogates (pairs are let through it).
@@ -52,6 +54,24 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
+
+/** jsonString of the last text seen: file names, session ids and sender labels repeat row after row. */
+class LastQuoted {
+  #text = '';
+  #quoted = '""';
+
+  quote(text: string): string {
+    if (text !== this.#text) {
+      this.#text = text;
+      this.#quoted = jsonString(text);
+    }
+    return this.#quoted;
+  }
+}
+
+const files = new LastQuoted();
+const sessions = new LastQuoted();
+const labels = new LastQuoted();
 
 export function describeLocation(at: Location): string {
   const where = [at.sheet !== undefined ? `sheet ${at.sheet}` : '', at.row !== undefined ? `row ${at.row}` : '', at.line !== undefined ? `line ${at.line}` : '', at.item !== undefined ? `item ${at.item}` : ''];

@@ -9,6 +9,9 @@ import Papa from 'papaparse';
 import { GlmflowError } from '../../engine/errors.ts';
 
 const SNIFF_BYTES = 1 << 20;
+const READ_BYTES = 1 << 20;
+// Smaller pieces for the parser: a chunk's rows stay alive until written, and fewer of them at a time measured less garbage-collection work.
+const PARSE_CHARS = 1 << 14;
 
 /**
  * The encoding of a CSV file: a BOM decides; otherwise UTF-8 when the first
@@ -73,7 +76,8 @@ class Decoder extends Transform {
       return;
     }
     this.#offset += chunk.length;
-    done(null, text === '' ? undefined : text);
+    for (let at = 0; at < text.length; at += PARSE_CHARS) this.push(text.slice(at, at + PARSE_CHARS));
+    done();
   }
 }
 
@@ -84,7 +88,8 @@ class Decoder extends Transform {
  */
 export function parseCsv(file: string, encoding: string, onRows: (rows: string[][], firstRow: number) => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const input = createReadStream(file);
+    // 1 MiB reads: with the 64 KiB default the parser waited on the disk a quarter of the time.
+    const input = createReadStream(file, { highWaterMark: READ_BYTES });
     const text = input.pipe(new Decoder(file, encoding));
     const fail = (error: unknown): void => {
       input.destroy();

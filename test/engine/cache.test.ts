@@ -72,10 +72,11 @@ test('a source change in one stage reruns it only; an unrelated stage is untouch
   assert.deepEqual(p.ran(), ['words']);
 });
 
-test('a local module imported by a stage is part of its fingerprint', () => {
+test('a local module imported by a stage, or started by it as a worker, is part of its fingerprint', () => {
   const p = new FixtureProject();
   p.write('stages/helper.ts', 'export const sep = "\\n";\n');
-  p.write('stages/count.ts', p.read('stages/count.ts').replace("import { z } from 'zod';", "import { z } from 'zod';\nimport { sep } from './helper.ts';\nvoid sep;"));
+  p.write('stages/worker.ts', 'export {};\n');
+  p.write('stages/count.ts', p.read('stages/count.ts').replace("import { z } from 'zod';", "import { z } from 'zod';\nimport { sep } from './helper.ts';\nvoid sep;\nvoid new URL('./worker.ts', import.meta.url);"));
   p.cli('run');
   p.ran();
   p.write('stages/helper.ts', 'export const sep = "\\r\\n";\n');
@@ -83,6 +84,8 @@ test('a local module imported by a stage is part of its fingerprint', () => {
   assert.match(explain.stdout, /source changed: stages\/helper.ts/);
   p.cli('run');
   assert.deepEqual(p.ran(), ['count']);
+  p.write('stages/worker.ts', 'export const changed = true;\n');
+  assert.match(p.cli('explain', 'count').stdout, /source changed: stages\/worker.ts/);
 });
 
 test('touching a raw file without changing it causes no rerun; editing it does', () => {
