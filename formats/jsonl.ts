@@ -1,8 +1,6 @@
 // Streaming JSON Lines: read line by line (CRLF tolerated, line numbers kept for
-// error messages), write with backpressure.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { readLineBatches } from './lines.ts';
+// error messages), written in batches with backpressure.
+import { LineWriter, readLineBatches } from './lines.ts';
 
 export type JsonlLine =
   | { readonly line: number; readonly ok: true; readonly value: unknown; readonly text: string }
@@ -37,21 +35,24 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
   for await (const batch of readJsonlBatches(file)) yield* batch;
 }
 
+/** JSON values as lines, batched into large writes (see LineWriter). */
 export class JsonlWriter {
-  readonly #stream: WriteStream;
-  count = 0;
+  readonly #lines: LineWriter;
 
   constructor(file: string) {
-    this.#stream = createWriteStream(file, 'utf8');
+    this.#lines = new LineWriter(file);
   }
 
-  async write(value: unknown): Promise<void> {
-    this.count++;
-    if (!this.#stream.write(JSON.stringify(value) + '\n')) await once(this.#stream, 'drain');
+  get count(): number {
+    return this.#lines.count;
   }
 
-  async close(): Promise<void> {
-    this.#stream.end();
-    await once(this.#stream, 'finish');
+  /** A promise only when the disk is behind. */
+  write(value: unknown): Promise<void> | undefined {
+    return this.#lines.write(JSON.stringify(value));
+  }
+
+  close(): Promise<void> {
+    return this.#lines.close();
   }
 }

@@ -6,7 +6,6 @@
 // is parsed only where it is needed), and for copying JSONL lines verbatim.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 
 // Small enough for convert's 256 bucket writers at once (16 MiB), large enough that stream writes are rare.
 const BATCH_BYTES = 1 << 16;
@@ -37,15 +36,17 @@ export class LineWriter {
     return this.#waitUnless(ok);
   }
 
-  /** `head` (ASCII) and then `body` as one line: copies a line read as bytes without decoding and re-encoding it. */
-  writeBytes(head: string, body: Uint8Array): Promise<void> | undefined {
-    const room = head.length + body.length + 1;
+  /**
+   * `head` (ASCII) and then `body[start, end)` as one line: copies a line read as bytes
+   * without decoding and re-encoding it (nor making a Buffer of it).
+   */
+  writeBytes(head: string, body: Buffer, start = 0, end = body.length): Promise<void> | undefined {
+    const room = head.length + end - start + 1;
     let ok = this.#makeRoom(room);
-    if (room > BATCH_BYTES) ok = this.#stream.write(Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.of(NEWLINE)])) && ok;
+    if (room > BATCH_BYTES) ok = this.#stream.write(Buffer.concat([Buffer.from(head, 'latin1'), body.subarray(start, end), Buffer.of(NEWLINE)])) && ok;
     else {
       this.#used += this.#batch.write(head, this.#used, 'latin1');
-      this.#batch.set(body, this.#used);
-      this.#used += body.length;
+      this.#used += body.copy(this.#batch, this.#used, start, end);
       this.#batch[this.#used++] = NEWLINE;
     }
     return this.#waitUnless(ok);
@@ -86,18 +87,19 @@ export const LINE_BREAK = /\r?\n|\r(?!\n)/;
  * regex cost more than the JSON.parse of each line on a million-record file.
  */
 export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder('utf8');
+  // TextDecoder, not StringDecoder: it decoded a million records' Chinese text in half the time.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const split = (text: string): string[] => (text.includes('\r') ? text.split(LINE_BREAK) : text.split('\n'));
   let carry = '';
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const text = carry + decoder.write(chunk as Buffer);
+    const text = carry + decoder.decode(chunk as Buffer, { stream: true });
     // A trailing \r may be the first half of a \r\n split across reads.
     const cut = text.endsWith('\r') ? text.length - 1 : text.length;
     const lines = split(text.slice(0, cut));
     carry = lines.pop()! + text.slice(cut);
     if (lines.length > 0) yield lines;
   }
-  const rest = split(carry + decoder.end());
+  const rest = split(carry + decoder.decode());
   // Text after the last line break is a line; an empty string there is not.
   if (rest.at(-1) === '') rest.pop();
   if (rest.length > 0) yield rest;

@@ -20,10 +20,11 @@ export class RejectLog {
     this.#writer = new JsonlWriter(file);
   }
 
-  async reject(entry: Rejected): Promise<void> {
+  /** A promise only when the disk is behind. */
+  reject(entry: Rejected): Promise<void> | undefined {
     this.total++;
     this.byReason.set(entry.reason, (this.byReason.get(entry.reason) ?? 0) + 1);
-    await this.#writer.write(entry);
+    return this.#writer.write(entry);
   }
 
   /** `reason ×count, …` sorted by count, or `none`. */

@@ -3,6 +3,7 @@
 // first spread over scratch buckets by a hash of their session id; each bucket
 // is small enough to group in memory; the buckets' conversations are then merged
 // back into the order of each session's first record.
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseJsonLine } from '../../formats/jsonl.ts';
@@ -52,55 +53,69 @@ const SESSION_KEY = Buffer.from(',"session":"');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
+const NEWLINE = 0x0a;
 const CR = 0x0d;
 const TAB = 0x09;
 
 /**
  * Spreads records over buckets by session, as `<line number>\t<record JSON>` lines;
  * returns how many records there were. Lines as ingest writes them are copied as
- * bytes with the session read straight from them: decoding, parsing and re-encoding
+ * bytes, the session hashed straight from them: decoding, parsing and re-encoding
  * each record here cost more than grouping them. Any other line (blank, BOM, escaped
- * session id, lone CR) is decoded and parsed. Malformed JSON is caught when the
+ * session id, a CR inside) is decoded and parsed. Malformed JSON is caught when the
  * bucket is parsed.
  */
 async function partition(recordsFile: string, buckets: number, fileOf: (index: number) => string, rejects: RejectLog): Promise<number> {
   const writers = Array.from({ length: buckets }, (_, index) => new LineWriter(fileOf(index)));
   let lineNumber = 0;
   let records = 0;
+  const other = async (text: string): Promise<void> => {
+    // readline, which wrote the line numbers users see, also breaks lines at a lone CR
+    for (const raw of text.split(LINE_BREAK)) {
+      const line = parseJsonLine(++lineNumber, raw);
+      if (!line) continue;
+      records++;
+      if (!line.ok) await rejects.reject({ file: path.basename(recordsFile), line: line.line, reason: 'malformed record', detail: line.error });
+      else await writers[hashText((line.value as SourceRecord).session) % buckets]!.write(sequenced(line.line, line.text));
+    }
+  };
   try {
-    for await (const batch of readLineBuffers(recordsFile)) {
-      for (const bytes of batch) {
-        const session = bytes[0] === OPEN_BRACE ? sessionOf(bytes) : undefined;
-        if (session !== undefined) {
-          records++;
-          const wait = writers[hash(session) % buckets]!.writeBytes(`${++lineNumber}\t`, bytes);
-          if (wait) await wait;
+    let carry: Buffer | undefined;
+    for await (const read of createReadStream(recordsFile, { highWaterMark: 1 << 20 })) {
+      const chunk = carry ? Buffer.concat([carry, read as Buffer]) : (read as Buffer);
+      let start = 0;
+      // Where the next CR and session key are, searched once per chunk rather than per line.
+      let cr = chunk.indexOf(CR);
+      let key = chunk.indexOf(SESSION_KEY);
+      for (let end = chunk.indexOf(NEWLINE); end !== -1; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
+        const stop = chunk[end - 1] === CR && end > start ? end - 1 : end;
+        if (cr !== -1 && cr < start) cr = chunk.indexOf(CR, start);
+        if (key !== -1 && key < start) key = chunk.indexOf(SESSION_KEY, start);
+        const id = chunk[start] === OPEN_BRACE && (cr === -1 || cr >= stop) && key !== -1 && key < stop ? sessionRange(chunk, key, stop) : undefined;
+        if (id === undefined) {
+          await other(chunk.toString('utf8', start, stop));
           continue;
         }
-        // readline, which wrote the line numbers users see, also breaks lines at a lone CR
-        for (const raw of bytes.toString('utf8').split(LINE_BREAK)) {
-          const line = parseJsonLine(++lineNumber, raw);
-          if (!line) continue;
-          records++;
-          if (!line.ok) await rejects.reject({ file: path.basename(recordsFile), line: line.line, reason: 'malformed record', detail: line.error });
-          else await writers[hash((line.value as SourceRecord).session) % buckets]!.write(sequenced(line.line, line.text));
-        }
+        records++;
+        const wait = writers[hashBytes(chunk, id.start, id.end) % buckets]!.writeBytes(`${++lineNumber}\t`, chunk, start, stop);
+        if (wait) await wait;
       }
+      carry = start < chunk.length ? chunk.subarray(start) : undefined;
     }
+    if (carry) await other(carry.toString('utf8'));
   } finally {
     await Promise.all(writers.map((writer) => writer.close()));
   }
   return records;
 }
 
-/** The session id of a record line as ingest writes it, undefined for anything else. */
-function sessionOf(bytes: Buffer): string | undefined {
-  const key = bytes.indexOf(SESSION_KEY);
-  if (key < 0 || bytes.includes(CR)) return undefined;
+/** The bytes of the session id whose key starts at `key`, undefined when it is escaped or unterminated before `stop`. */
+function sessionRange(chunk: Buffer, key: number, stop: number): { start: number; end: number } | undefined {
   const start = key + SESSION_KEY.length;
-  const end = bytes.indexOf(QUOTE, start);
-  const id = end < 0 ? undefined : bytes.subarray(start, end);
-  return id && !id.includes(BACKSLASH) ? id.toString('utf8') : undefined;
+  const end = chunk.indexOf(QUOTE, start);
+  if (end === -1 || end >= stop) return undefined;
+  const backslash = chunk.indexOf(BACKSLASH, start);
+  return backslash !== -1 && backslash < end ? undefined : { start, end };
 }
 
 /** Groups one bucket by session and writes its conversations, in order of their first record. */
@@ -195,9 +210,14 @@ class SequencedCursor {
   }
 }
 
-/** FNV-1a over UTF-16 code units: fast, and only has to spread sessions, not resist anyone. */
-function hash(text: string): number {
+/** FNV-1a over UTF-8 bytes: fast, and only has to spread sessions, not resist anyone. */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
+}
+
+function hashText(text: string): number {
+  const bytes = Buffer.from(text, 'utf8');
+  return hashBytes(bytes, 0, bytes.length);
 }

@@ -48,12 +48,20 @@ export function convertSession(session: string, records: readonly SourceRecord[]
 
 /**
  * Stable sort by time. A record without a time keeps its place after the record
- * before it in the file, so sources without times keep file order.
+ * before it in the file, so sources without times keep file order. Most sessions
+ * are exported in order already and are returned as they are.
  */
-function byTime(records: readonly SourceRecord[]): SourceRecord[] {
+function byTime(records: readonly SourceRecord[]): readonly SourceRecord[] {
   let carried = '';
-  const keyed = records.map((record) => ({ record, key: (carried = record.time ?? carried) }));
-  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ record }) => record);
+  let sorted = true;
+  const keys = records.map((record) => {
+    const key = record.time ?? carried;
+    if (key < carried) sorted = false;
+    return (carried = key);
+  });
+  if (sorted) return records;
+  const order = keys.map((_, index) => index).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+  return order.map((index) => records[index]!);
 }
 
 function locationOf(record: SourceRecord): Omit<SourceRecord, 'session' | 'time' | 'label' | 'role' | 'text'> {

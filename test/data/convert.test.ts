@@ -52,3 +52,27 @@ test('many buckets give the same output as one, in order of first appearance', a
   assert.deepEqual(many.conversations, one.conversations);
   assert.deepEqual(one.conversations.slice(0, 3).map((c) => c['session_id']), ['s0', 's1', 's2']);
 });
+
+test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed lines, escaped ids, no last newline', async () => {
+  const dir = await tempDir('convert');
+  const input = path.join(dir, 'records.jsonl');
+  const line = (r: SourceRecord): string => JSON.stringify(r);
+  // Line 1 carries a BOM, so it is read apart from the copied lines; its session must still meet theirs in one bucket.
+  const lines = [
+    `\uFEFF${line(row('s1', 2, '2018-11-01 10:00:00', 'user', '在吗'))}`,
+    line(row('s"2', 3, '2018-11-01 10:00:01', 'user', '发票怎么开')),
+    '',
+    line(row('s1', 4, '2018-11-01 10:00:02', 'assistant', '在的')),
+    '{"file":"x.csv","row":5,"session":',
+    line(row('s"2', 6, '2018-11-01 10:00:03', 'assistant', '下单时选电子发票')),
+    line(row('s3', 7, '2018-11-01 10:00:04', 'user', '到了吗')),
+  ];
+  await writeFile(input, `${lines.join('\r\n')}\r\n${line(row('s3', 8, '2018-11-01 10:00:05', 'assistant', '今天送达'))}`);
+  const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
+  const report = await convert(input, outputs, dir, 64);
+  const conversations = await readLines(outputs.conversations);
+  assert.deepEqual(conversations.map((c) => [c['session_id'], (c['conversations'] as unknown[]).length]), [['s1', 2], ['s"2', 2], ['s3', 2]]);
+  assert.deepEqual((await readLines(outputs.rejected)).map((r) => [r['line'], r['reason']]), [[5, 'malformed record']]);
+  assert.equal(report.recordsIn, 7);
+  assert.equal(report.recordsIn, report.kept + report.rejected);
+});
