@@ -14,7 +14,7 @@ export interface Figure {
 }
 
 export function report(figure: Figure): void {
-  const rounded = { ...figure, value: round(figure.value), ...(figure.ratio === undefined ? {} : { ratio: round(figure.ratio) }) };
+  const rounded = { ...figure, value: round(figure.value), ...(figure.reference === undefined ? {} : { reference: round(figure.reference) }), ...(figure.ratio === undefined ? {} : { ratio: round(figure.ratio) }) };
   process.stdout.write(JSON.stringify(rounded) + '\n');
 }
 
