@@ -10,6 +10,8 @@ export interface StageRun<O extends OutputSpecs> {
   readonly outputs: { readonly [K in keyof O]: string };
   readonly summary: string[];
   readonly log: string[];
+  /** Each progress call as `done/total detail` (total empty when unknown). */
+  readonly progress: string[];
 }
 
 export async function runStage<S extends ParamSchema, I extends InputKinds, O extends OutputSpecs, F extends string>(
@@ -20,6 +22,7 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
   const outputs = Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(dir, spec.file)])) as { [K in keyof O]: string };
   const summary: string[] = [];
   const log: string[] = [];
+  const progress: string[] = [];
   await def.run({
     stage: def.name,
     params: def.params.parse(setup.params ?? {}),
@@ -33,7 +36,9 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
     log: (message) => {
       log.push(message);
     },
-    progress: () => {},
+    progress: (done, total, detail) => {
+      progress.push(`${done}/${total ?? ''} ${detail ?? ''}`.trim());
+    },
     summary: (line) => {
       summary.push(line);
     },
@@ -41,5 +46,5 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
     key: 'test',
     keyWithout: () => 'test',
   });
-  return { outputs, summary, log };
+  return { outputs, summary, log, progress };
 }

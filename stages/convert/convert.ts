@@ -26,7 +26,15 @@ export interface ConvertReport {
   readonly rejectedByReason: string;
 }
 
-export async function convert(recordsFile: string, outputs: { conversations: string; rejected: string }, scratchDir: string, bucketBytes = BUCKET_BYTES): Promise<ConvertReport> {
+export interface ConvertOptions {
+  /** Records JSON per scratch bucket; tests make it small to spread a few records over many buckets. */
+  readonly bucketBytes?: number;
+  /** Buckets grouped so far, of all of them. */
+  readonly progress?: (done: number, total: number) => void;
+}
+
+export async function convert(recordsFile: string, outputs: { conversations: string; rejected: string }, scratchDir: string, options: ConvertOptions = {}): Promise<ConvertReport> {
+  const { bucketBytes = BUCKET_BYTES, progress = () => {} } = options;
   const dir = await mkdtemp(path.join(scratchDir, 'convert-'));
   const rejects = new RejectLog(outputs.rejected);
   try {
@@ -36,6 +44,7 @@ export async function convert(recordsFile: string, outputs: { conversations: str
     let kept = 0;
     let messages = 0;
     for (let index = 0; index < buckets; index++) {
+      progress(index, buckets);
       const result = await convertBucket(bucketFile(index, 'records'), bucketFile(index, 'conversations'), path.basename(recordsFile), rejects);
       kept += result.kept;
       messages += result.messages;

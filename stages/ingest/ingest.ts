@@ -21,6 +21,8 @@ export interface IngestOptions {
   readonly roles: Readonly<Record<string, RecordRole>>;
   readonly unknownLabels: 'error' | 'reject';
   readonly log: (message: string) => void;
+  /** Rows/lines read so far, and the file being read. */
+  readonly progress?: (unitsIn: number, file: string) => void;
 }
 
 export interface IngestReport {
@@ -36,7 +38,8 @@ export interface IngestReport {
 }
 
 export async function ingest(files: readonly string[], outputs: { records: string; rejected: string }, options: IngestOptions): Promise<IngestReport> {
-  const sink = new IngestSink(outputs.records, outputs.rejected, new RoleMapper(options.roles));
+  let current = '';
+  const sink = new IngestSink(outputs.records, outputs.rejected, new RoleMapper(options.roles), (units) => options.progress?.(units, current));
   const notes: string[] = [];
   const note = (message: string): void => {
     notes.push(message);
@@ -45,6 +48,7 @@ export async function ingest(files: readonly string[], outputs: { records: strin
   try {
     for (const file of files) {
       const relative = relativeTo(options.projectDir, file);
+      current = relative;
       const before = sink.unitsIn;
       await readFile(file, relative, sink, options, note);
       options.log(`${relative}: ${sink.unitsIn - before} rows/lines`);

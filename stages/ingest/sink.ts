@@ -5,6 +5,9 @@ import { recordLine, type Location, type RecordFields } from '../../formats/reco
 import { RejectLog, type Rejected } from '../../formats/rejects.ts';
 import type { RoleMapper } from './mapping.ts';
 
+// Often enough for a live count, rarely enough to cost nothing per row.
+const PROGRESS_EVERY = 1 << 14;
+
 export class IngestSink {
   readonly records: LineWriter;
   readonly rejects: RejectLog;
@@ -15,6 +18,8 @@ export class IngestSink {
     recordsFile: string,
     rejectedFile: string,
     readonly roles: RoleMapper,
+    /** Called with the units read so far, every few thousand. */
+    readonly onProgress: (unitsIn: number) => void = () => {},
   ) {
     this.records = new LineWriter(recordsFile);
     this.rejects = new RejectLog(rejectedFile);
@@ -22,7 +27,7 @@ export class IngestSink {
 
   /** One input unit accepted, as the records it became (a JSONL conversation becomes several). Synchronous unless the disk is behind. */
   accept(at: Location, records: readonly RecordFields[]): Promise<void> | undefined {
-    this.unitsIn++;
+    this.#count();
     this.unitsAccepted++;
     let waits: Promise<void>[] | undefined;
     for (const record of records) {
@@ -33,8 +38,12 @@ export class IngestSink {
   }
 
   async reject(entry: Rejected): Promise<void> {
-    this.unitsIn++;
+    this.#count();
     await this.rejects.reject(entry);
+  }
+
+  #count(): void {
+    if (++this.unitsIn % PROGRESS_EVERY === 0) this.onProgress(this.unitsIn);
   }
 
   async close(): Promise<void> {

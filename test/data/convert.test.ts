@@ -15,7 +15,7 @@ async function convertRecords(records: readonly SourceRecord[], bucketBytes?: nu
   const input = path.join(dir, 'records.jsonl');
   await writeFile(input, records.map((r) => JSON.stringify(r) + '\n').join(''));
   const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
-  const report = await convert(input, outputs, dir, bucketBytes);
+  const report = await convert(input, outputs, dir, bucketBytes === undefined ? {} : { bucketBytes });
   return { report, conversations: await readLines(outputs.conversations), rejected: await readLines(outputs.rejected) };
 }
 
@@ -69,7 +69,11 @@ test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed
   ];
   await writeFile(input, `${lines.join('\r\n')}\r\n${line(row('s3', 8, '2018-11-01 10:00:05', 'assistant', '今天送达'))}`);
   const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
-  const report = await convert(input, outputs, dir, 64);
+  const progress: string[] = [];
+  const report = await convert(input, outputs, dir, { bucketBytes: 64, progress: (done, total) => progress.push(`${done}/${total}`) });
+  // One call per scratch bucket, counting up to all of them.
+  assert.ok(progress.length > 1);
+  assert.deepEqual(progress, progress.map((_, i) => `${i}/${progress.length}`));
   const conversations = await readLines(outputs.conversations);
   assert.deepEqual(conversations.map((c) => [c['session_id'], (c['conversations'] as unknown[]).length]), [['s1', 2], ['s"2', 2], ['s3', 2]]);
   assert.deepEqual((await readLines(outputs.rejected)).map((r) => [r['line'], r['reason']]), [[5, 'malformed record']]);

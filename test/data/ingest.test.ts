@@ -143,3 +143,10 @@ test('large xlsx sheets keep Chinese text intact across zip chunk boundaries', a
   assert.ok(records.length > 19_000);
   assert.deepEqual(records.filter((r) => (r.label + r.text).includes('\uFFFD')), []);
 });
+
+test('a long export reports how many rows are read, file by file', async () => {
+  const rows = Array.from({ length: 20_000 }, (_, i) => `s${i >> 4},2018-11-01 10:00:00,${i % 2 ? '客服' : '客户'},第${i}条`);
+  const { progress, summary } = await ingestFile('big.csv', `会话ID,时间,发送方,内容\n${rows.join('\n')}\n`);
+  assert.deepEqual(progress, ['16384/ rows/lines read, now big.csv']);
+  assert.match(summary[0]!, /20000 rows\/lines in = 20000 read/);
+});
