@@ -93,14 +93,17 @@ async function partition(recordsFile: string, buckets: number, fileOf: (index: n
     for await (const read of createReadStream(recordsFile, { highWaterMark: 1 << 20 })) {
       const chunk = carry ? Buffer.concat([carry, read as Buffer]) : (read as Buffer);
       let start = 0;
-      // Where the next CR and session key are, searched once per chunk rather than per line.
+      // Where the next CR, session key and backslash are: searched again only once passed, as a search from
+      // each line for a byte that is rare would run on through the rest of the chunk every time.
       let cr = chunk.indexOf(CR);
       let key = chunk.indexOf(SESSION_KEY);
+      let backslash = chunk.indexOf(BACKSLASH);
       for (let end = chunk.indexOf(NEWLINE); end !== -1; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
         const stop = chunk[end - 1] === CR && end > start ? end - 1 : end;
         if (cr !== -1 && cr < start) cr = chunk.indexOf(CR, start);
         if (key !== -1 && key < start) key = chunk.indexOf(SESSION_KEY, start);
-        const id = chunk[start] === OPEN_BRACE && (cr === -1 || cr >= stop) && key !== -1 && key < stop ? sessionRange(chunk, key, stop) : undefined;
+        if (backslash !== -1 && backslash < key) backslash = chunk.indexOf(BACKSLASH, key);
+        const id = chunk[start] === OPEN_BRACE && (cr === -1 || cr >= stop) && key !== -1 && key < stop ? sessionRange(chunk, key, stop, backslash) : undefined;
         if (id === undefined) {
           await other(chunk.toString('utf8', start, stop));
           continue;
@@ -118,12 +121,14 @@ async function partition(recordsFile: string, buckets: number, fileOf: (index: n
   return records;
 }
 
-/** The bytes of the session id whose key starts at `key`, undefined when it is escaped or unterminated before `stop`. */
-function sessionRange(chunk: Buffer, key: number, stop: number): { start: number; end: number } | undefined {
+/**
+ * The bytes of the session id whose key starts at `key`, undefined when it is escaped
+ * (`backslash`, the first one after the key, falls inside it) or unterminated before `stop`.
+ */
+function sessionRange(chunk: Buffer, key: number, stop: number, backslash: number): { start: number; end: number } | undefined {
   const start = key + SESSION_KEY.length;
   const end = chunk.indexOf(QUOTE, start);
   if (end === -1 || end >= stop) return undefined;
-  const backslash = chunk.indexOf(BACKSLASH, start);
   return backslash !== -1 && backslash < end ? undefined : { start, end };
 }
 
