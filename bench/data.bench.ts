@@ -67,9 +67,11 @@ async function main(rows: number): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'glmflow-data-bench-'));
   try {
     const csv = path.join(dir, 'shop.csv');
+    const quarterCsv = path.join(dir, 'quarter.csv');
     const xlsx = path.join(dir, 'shop.xlsx');
     const generated: Record<string, number> = {};
     await timed(generated, 'csv', () => writeShopCsv(csv, takeRows(shopRows(SEED), rows)));
+    await writeShopCsv(quarterCsv, takeRows(shopRows(SEED), Math.round(rows / 4)));
     // Inline strings, as large exports are written: a shared-strings table would have to be held whole by any reader.
     await timed(generated, 'xlsx', () => writeShopXlsx(xlsx, takeRows(shopRows(SEED), rows), { sharedStrings: false }));
     console.error(`generated ${rows} rows: csv ${generated['csv']!.toFixed(1)} s, xlsx ${generated['xlsx']!.toFixed(1)} s`);
@@ -78,8 +80,9 @@ async function main(rows: number): Promise<void> {
     const bareRate = bare.rows / bare.seconds['parse']!;
     const same = 'papaparse streaming the same CSV, chunk callback, no work per row (same run)';
     report({ bench: 'data', figure: 'papaparse_rows_per_s', value: bareRate, unit: 'rows/s', referenceNote: same });
+    const measured = { csv: child('csv', csv, dir), xlsx: child('xlsx', xlsx, dir) };
     for (const kind of ['csv', 'xlsx'] as const) {
-      const m = child(kind, kind === 'csv' ? csv : xlsx, dir);
+      const m = measured[kind];
       const ingestRate = m.rows / m.seconds['ingest']!;
       const totalRate = m.rows / (m.seconds['ingest']! + m.seconds['convert']!);
       // The target compares CSV reading with papaparse's bare parse; shown for ingest alone and for ingest + convert.
@@ -88,6 +91,10 @@ async function main(rows: number): Promise<void> {
       report({ bench: 'data', figure: `${kind}_ingest_convert_rows_per_s`, value: totalRate, unit: 'rows/s', ...vsBare(totalRate) });
       report({ bench: 'data', figure: `${kind}_peak_rss_mb`, value: m.peakRssMb, unit: 'MB', target: `< ${RSS_TARGET_MB} MB`, pass: m.peakRssMb < RSS_TARGET_MB });
     }
+    // Flat memory: four times the rows should need no more memory, beyond noise.
+    const quarter = child('csv', quarterCsv, dir);
+    const growth = measured.csv.peakRssMb / quarter.peakRssMb;
+    report({ bench: 'data', figure: 'csv_peak_rss_growth_4x_rows', value: growth, unit: 'x', reference: quarter.peakRssMb, referenceNote: `peak RSS (MB) with ${quarter.rows} rows`, target: '< 1.25x (flat)', pass: growth < 1.25 });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

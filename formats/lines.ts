@@ -21,7 +21,8 @@ export class LineWriter {
   count = 0;
 
   constructor(file: string) {
-    this.#stream = createWriteStream(file, { highWaterMark: 1 << 20 });
+    // A few batches may wait for the disk: convert keeps hundreds of writers open at once.
+    this.#stream = createWriteStream(file, { highWaterMark: 4 * BATCH_BYTES });
   }
 
   /** A promise only when the disk is behind and the caller must wait: most lines cost no await at all. */
@@ -106,13 +107,14 @@ export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
 }
 
 /**
- * The lines of a file as bytes, a batch per 1 MiB read, split at \n (a \r before it
- * is dropped; a lone \r stays in the line): for copying lines without decoding them.
+ * The lines of a file as bytes, a batch per read (1 MiB unless `readBytes` says less),
+ * split at \n (a \r before it is dropped; a lone \r stays in the line): for copying
+ * lines without decoding them.
  */
-export async function* readLineBuffers(file: string): AsyncGenerator<Buffer[]> {
+export async function* readLineBuffers(file: string, readBytes = 1 << 20): AsyncGenerator<Buffer[]> {
   let carry: Buffer | undefined;
   const line = (bytes: Buffer): Buffer => (bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes);
-  for await (const read of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const read of createReadStream(file, { highWaterMark: readBytes })) {
     const chunk = carry ? Buffer.concat([carry, read as Buffer]) : (read as Buffer);
     const lines: Buffer[] = [];
     let start = 0;

@@ -15,6 +15,8 @@ import { convertSession } from './session.ts';
 /** Records JSON per bucket: grouping one costs a few times this in memory. */
 const BUCKET_BYTES = 4 << 20;
 const MAX_BUCKETS = 256;
+// The merge reads every bucket at once: small reads keep that to a few MiB however many buckets there are.
+const CURSOR_READ_BYTES = 1 << 16;
 
 export interface ConvertReport {
   readonly recordsIn: number;
@@ -203,7 +205,7 @@ class SequencedCursor {
   private constructor(readonly batches: AsyncGenerator<Buffer[]>) {}
 
   static async open(file: string): Promise<SequencedCursor> {
-    const cursor = new SequencedCursor(readLineBuffers(file));
+    const cursor = new SequencedCursor(readLineBuffers(file, CURSOR_READ_BYTES));
     await cursor.advance();
     return cursor;
   }
