@@ -20,9 +20,12 @@ export class LineWriter {
   #used = 0;
   count = 0;
 
-  constructor(file: string) {
-    // A few batches may wait for the disk: convert keeps hundreds of writers open at once.
-    this.#stream = createWriteStream(file, { highWaterMark: 4 * BATCH_BYTES });
+  /**
+   * `queueBytes`: how much may wait for the disk before write() asks the caller to wait.
+   * 1 MiB keeps a single writer from pausing; convert's hundreds of bucket writers take less.
+   */
+  constructor(file: string, queueBytes = 1 << 20) {
+    this.#stream = createWriteStream(file, { highWaterMark: queueBytes });
   }
 
   /** A promise only when the disk is behind and the caller must wait: most lines cost no await at all. */

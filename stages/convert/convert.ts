@@ -17,6 +17,8 @@ const BUCKET_BYTES = 4 << 20;
 const MAX_BUCKETS = 256;
 // The merge reads every bucket at once: small reads keep that to a few MiB however many buckets there are.
 const CURSOR_READ_BYTES = 1 << 16;
+// What each of the partition's bucket writers may queue for the disk.
+const BUCKET_QUEUE_BYTES = 1 << 18;
 
 export interface ConvertReport {
   readonly recordsIn: number;
@@ -77,7 +79,7 @@ const TAB = 0x09;
  * bucket is parsed.
  */
 async function partition(recordsFile: string, buckets: number, fileOf: (index: number) => string, rejects: RejectLog): Promise<number> {
-  const writers = Array.from({ length: buckets }, (_, index) => new LineWriter(fileOf(index)));
+  const writers = Array.from({ length: buckets }, (_, index) => new LineWriter(fileOf(index), BUCKET_QUEUE_BYTES));
   let lineNumber = 0;
   let records = 0;
   const other = async (text: string): Promise<void> => {
