@@ -36,12 +36,7 @@ export type RecordFields = Omit<SourceRecord, keyof Location>;
  * stringifying an object per row was most of ingest's time on a million-row CSV.
  */
 export function recordLine(at: Location, fields: RecordFields): string {
-  const where =
-    at.sheet === undefined && at.line === undefined && at.item === undefined
-      ? at.row === undefined
-        ? ''
-        : `,"row":${at.row}`
-      : `${at.sheet !== undefined ? `,"sheet":${jsonString(at.sheet)}` : ''}${at.row !== undefined ? `,"row":${at.row}` : ''}${at.line !== undefined ? `,"line":${at.line}` : ''}${at.item !== undefined ? `,"item":${at.item}` : ''}`;
+  const where = `${at.sheet === undefined ? '' : `,"sheet":${sheets.quote(at.sheet)}`}${at.row === undefined ? '' : `,"row":${at.row}`}${at.line === undefined ? '' : `,"line":${at.line}`}${at.item === undefined ? '' : `,"item":${at.item}`}`;
   // A time is null or parseTime's `YYYY-MM-DD HH:MM:SS`, which never needs escaping.
   const time = fields.time === null ? 'null' : `"${fields.time}"`;
   return `{"file":${files.quote(at.file)}${where},"session":${sessions.quote(fields.session)},"time":${time},"label":${labels.quote(fields.label)},"role":"${fields.role}","text":${jsonString(fields.text)}}`;
@@ -55,7 +50,7 @@ function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** jsonString of the last text seen: file names, session ids and sender labels repeat row after row. */
+/** jsonString of the last text seen: file and sheet names, session ids and sender labels repeat row after row. */
 class LastQuoted {
   #text = '';
   #quoted = '""';
@@ -70,6 +65,7 @@ class LastQuoted {
 }
 
 const files = new LastQuoted();
+const sheets = new LastQuoted();
 const sessions = new LastQuoted();
 const labels = new LastQuoted();
 
