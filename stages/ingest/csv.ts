@@ -10,7 +10,7 @@ import { GlmflowError } from '../../engine/errors.ts';
 
 const SNIFF_BYTES = 1 << 20;
 const READ_BYTES = 1 << 20;
-// Smaller pieces for the parser: a chunk's rows stay alive until written, and fewer of them at a time measured less garbage-collection work.
+// Smaller pieces for the parser: a chunk's rows stay alive until they are written; 16K characters measured a little faster than whole reads.
 const PARSE_CHARS = 1 << 14;
 
 /**

@@ -72,13 +72,23 @@ export async function ingest(files: readonly string[], outputs: { records: strin
   };
 }
 
+// Spreadsheets exceljs cannot read. They are data the user meant to give, so they stop the stage with the way out rather than being skipped.
+const UNREADABLE_SPREADSHEETS = new Map([
+  ['.xls', 'Excel 97–2003'],
+  ['.et', 'WPS'],
+  ['.ods', 'OpenDocument'],
+  ['.numbers', 'Numbers'],
+]);
+
 async function readFile(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {
   const extension = path.extname(file).toLowerCase();
   if (extension === '.csv' || extension === '.tsv') return readCsv(file, relative, sink, options);
-  if (extension === '.xlsx') return readWorkbook(file, relative, sink, options, note);
+  if (extension === '.xlsx' || extension === '.xlsm') return readWorkbook(file, relative, sink, options, note);
+  const spreadsheet = UNREADABLE_SPREADSHEETS.get(extension);
+  if (spreadsheet) throw new GlmflowError(`${relative}: ${spreadsheet} spreadsheets (${extension}) cannot be read`, 'open it and save it as .xlsx, or export it as CSV (UTF-8); or leave it out of ingest.glob');
   if (extension === '.jsonl' || extension === '.json') return readJsonFile(file, relative, new ObjectReader(sink, options.columns));
   if (LOADER_EXTENSIONS.includes(extension)) return readLoader(file, relative, new ObjectReader(sink, options.columns));
-  note(`${relative}: skipped, not a data file (reads .xlsx, .csv, .tsv, .jsonl, .json and loader modules ${LOADER_EXTENSIONS.join(' ')})`);
+  note(`${relative}: skipped, not a data file (reads .xlsx, .xlsm, .csv, .tsv, .jsonl, .json and loader modules ${LOADER_EXTENSIONS.join(' ')})`);
 }
 
 async function readCsv(file: string, relative: string, sink: IngestSink, options: IngestOptions): Promise<void> {

@@ -132,6 +132,22 @@ test('a workbook without any conversation sheet fails naming its sheets', async 
   assert.match(error.message, /kpi\.xlsx: no sheet holds conversation data \(sheets: "统计"\); sheet "统计": no session, sender, content column among the headers "客服", "接待人数"/);
 });
 
+test('macro-enabled workbooks are read; old .xls files stop with how to convert them', async () => {
+  const { takeSessions, writeShopXlsx } = await import('../../data/generate.ts');
+  const { shopRows } = await import('../../data/shop.ts');
+  const dir = await tempDir('xlsm');
+  const file = path.join(dir, 'shop.xlsm');
+  const rows = await writeShopXlsx(file, takeSessions(shopRows(5), 3), { sharedStrings: true });
+  const run = await runStage(ingestStage, { files: { raw: [file], loaders: [] }, projectDir: dir });
+  assert.match(run.summary[0]!, new RegExp(`^1 files: ${rows} rows/lines in`));
+  assert.ok((await readLines(run.outputs.records)).length > 0);
+  const old = path.join(dir, '客服导出.xls');
+  await writeFile(old, 'not read');
+  const error = await rejectsWith(runStage(ingestStage, { files: { raw: [old], loaders: [] }, projectDir: dir }));
+  assert.equal(error.message, '客服导出.xls: Excel 97–2003 spreadsheets (.xls) cannot be read');
+  assert.match(error.hint ?? '', /save it as \.xlsx, or export it as CSV/);
+});
+
 test('large xlsx sheets keep Chinese text intact across zip chunk boundaries', async () => {
   const { takeRows, writeShopXlsx } = await import('../../data/generate.ts');
   const { shopRows } = await import('../../data/shop.ts');
