@@ -75,11 +75,15 @@ test('GBK is detected without a BOM; the encoding param overrides detection', as
   assert.match(error.hint ?? '', /--set ingest\.encoding=gbk/);
 });
 
-test('times: Excel CSV formats, ISO text, Excel serials; unreadable ones are rejected', async () => {
+test('times: Excel CSV formats, ISO text, Chinese dates, Excel serials; unreadable ones are rejected', async () => {
   assert.equal(parseTime('2018/11/23 9:05'), '2018-11-23 09:05:00');
   assert.equal(parseTime('2018-11-16 14:08:38'), '2018-11-16 14:08:38');
   assert.equal(parseTime('2018/11/16 14:08:38'), '2018-11-16 14:08:38');
   assert.equal(parseTime('2018-11-16T14:08:38.000Z'), '2018-11-16 14:08:38');
+  assert.equal(parseTime('2018年11月16日 14:08:38'), '2018-11-16 14:08:38');
+  assert.equal(parseTime('2018年11月16日14时08分'), '2018-11-16 14:08:00');
+  assert.equal(parseTime('2018年11月16日'), '2018-11-16 00:00:00');
+  assert.equal(parseTime('2018-11-1614:08'), undefined);
   assert.equal(parseTime(new Date(Date.UTC(2018, 10, 1, 12, 26, 27) - 1)), '2018-11-01 12:26:27');
   assert.equal(parseTime(43405.5), '2018-11-01 12:00:00');
   assert.equal(parseTime(''), null);
