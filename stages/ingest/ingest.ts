@@ -49,9 +49,11 @@ export async function ingest(files: readonly string[], outputs: { records: strin
     for (const file of files) {
       const relative = relativeTo(options.projectDir, file);
       current = relative;
-      const before = sink.unitsIn;
+      const before = { units: sink.unitsIn, byReason: new Map(sink.rejects.byReason) };
       await readFile(file, relative, sink, options, note);
-      options.log(`${relative}: ${sink.unitsIn - before} rows/lines`);
+      options.log(`${relative}: ${sink.unitsIn - before.units} rows/lines`);
+      const mostlyRejected = describeMostlyRejected(sink, before);
+      if (mostlyRejected) note(`${relative}: ${mostlyRejected}`);
       const labelsError = options.unknownLabels === 'error' ? sink.roles.unknownLabelsError() : undefined;
       if (labelsError) throw new GlmflowError(`${relative}: ${labelsError.message}`, labelsError.hint);
     }
@@ -134,6 +136,21 @@ async function readWorkbook(file: string, relative: string, sink: IngestSink, op
     // Explain with the first sheet's headers; the others are named in the message.
     mapColumns(first.headers, options.columns, `${relative}: no sheet holds conversation data (sheets: ${skipped.map((s) => `"${s.name}"`).join(', ')}); sheet "${first.name}"`);
   }
+}
+
+// A file that loses more than this share of its rows is more likely mapped wrongly than full of bad rows.
+const MOSTLY_REJECTED = 0.5;
+const MOSTLY_REJECTED_MIN_ROWS = 10;
+
+/** A warning when most of the file just read was rejected, naming the main reason and an example. */
+function describeMostlyRejected(sink: IngestSink, before: { units: number; byReason: ReadonlyMap<string, number> }): string | undefined {
+  const units = sink.unitsIn - before.units;
+  const here = [...sink.rejects.byReason].map(([reason, count]) => [reason, count - (before.byReason.get(reason) ?? 0)] as const).filter(([, count]) => count > 0);
+  const rejected = here.reduce((sum, [, count]) => sum + count, 0);
+  if (units < MOSTLY_REJECTED_MIN_ROWS || rejected <= units * MOSTLY_REJECTED) return undefined;
+  const [reason, count] = here.sort((a, b) => b[1] - a[1])[0]!;
+  const example = sink.rejects.firstByReason.get(reason)?.detail;
+  return `${rejected} of ${units} rows/lines rejected, ${count} for "${reason}"${example === undefined ? '' : ` (e.g. "${example}")`}: a column may be mapped to the wrong header or hold a format not read; see artifacts/ingest/rejected.jsonl`;
 }
 
 function relativeTo(projectDir: string, file: string): string {

@@ -90,6 +90,10 @@ test('times: Excel CSV formats, ISO text, Chinese dates, Excel serials; unreadab
   assert.equal(parseTime('yesterday'), undefined);
   const { rejected } = await ingestFile('t.csv', '会话ID,时间,发送方,内容\ns,yesterday,客户,hi\n');
   assert.deepEqual(rejected.map((r) => [r['row'], r['reason']]), [[2, 'unreadable time']]);
+  // Day-first dates are not read: when they are most of a file, the summary says so with an example.
+  const dayFirst = Array.from({ length: 12 }, (_, i) => `s,23/11/2018 09:${String(i).padStart(2, '0')},${i % 2 ? '客服' : '客户'},hi`);
+  const { summary } = await ingestFile('day-first.csv', `会话ID,时间,发送方,内容\n${dayFirst.join('\n')}\n`);
+  assert.ok(summary.includes('day-first.csv: 12 of 12 rows/lines rejected, 12 for "unreadable time" (e.g. "23/11/2018 09:00"): a column may be mapped to the wrong header or hold a format not read; see artifacts/ingest/rejected.jsonl'), summary.join('\n'));
 });
 
 test('row-format JSONL and a JSON array of conversations', async () => {
