@@ -91,5 +91,10 @@ test('schedule command: a failing pipeline gives a ✗ line and a non-zero statu
   assert.match(first.stdout, /stopped after 1 run\(s\), 1 failed/);
   const second = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1');
   assert.match(second.stdout, /schedule: missed \d+ run\(s\) since .* while the scheduler was down/);
+  assert.match(second.stdout, /--catch-up would run the latest of them now/);
+  // With --catch-up the latest missed run starts at once, before any tick, and counts towards --max-runs.
+  const third = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1', '--catch-up');
+  assert.match(third.stdout, /schedule: catching up: running the one due (\S+) now \(--catch-up\)\n[^]*schedule: run \d+ \(due \1\) started: split/);
+  assert.match(third.stdout, /stopped after 1 run\(s\), 1 failed/);
   assert.match(cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'nope').stderr, /unknown target "nope"/);
 });

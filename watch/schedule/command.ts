@@ -19,28 +19,31 @@ full data (split.subset=1: quick experiments use --set split.subset=… with run
 Each run is recorded in .glmflow/schedule.db, its output in
 .glmflow/logs/schedule/; a failed run prints a ✗ line with its exit status and
 log, and the scheduler exits non-zero when stopped (Ctrl-C) after a failure.
-At start it reports the runs missed since the last recorded one.
+At start it reports the runs missed since the last recorded one (while the
+machine was off, say); with --catch-up it also runs once right away for the
+latest of them, as cron's anacron or systemd's Persistent=true do.
 
   --cron PATTERN        5 fields (minute hour day month weekday), or 6 with seconds
                         first; "0 2 * * *" is 02:00 every night
   --target STAGE        what to bring up to date (default: score; "evaluate" means score)
   --overlap POLICY      when a run is due while the previous one still runs:
                         skip (default) it, queue it, or cancel the running one
-  --max-runs N          exit after N runs
+  --catch-up            run once at start when runs were missed while it was down
+  --max-runs N          exit after N runs (a catch-up run counts)
   --print-crontab       print the equivalent crontab line and exit
   --print-systemd       print equivalent systemd service and timer units and exit
   --project DIR         the project folder (default: this pipeline's)
   -h, --help            show this help
 
 Example
-  npx tsx pipeline.ts schedule --cron "0 2 * * *" --target evaluate --overlap queue
+  npx tsx pipeline.ts schedule --cron "0 2 * * *" --target evaluate --overlap queue --catch-up
 `;
 
 export async function scheduleCommand(pipeline: Pipeline, argv: readonly string[], projectDir: string, print: (line: string) => void = console.log): Promise<number> {
   const args = commandArgs(
     'schedule',
     argv,
-    { cron: { type: 'string' }, target: { type: 'string' }, overlap: { type: 'string' }, 'max-runs': { type: 'string' }, 'print-crontab': { type: 'boolean' }, 'print-systemd': { type: 'boolean' } },
+    { cron: { type: 'string' }, target: { type: 'string' }, overlap: { type: 'string' }, 'catch-up': { type: 'boolean' }, 'max-runs': { type: 'string' }, 'print-crontab': { type: 'boolean' }, 'print-systemd': { type: 'boolean' } },
     SCHEDULE_HELP,
     projectDir,
     print,
@@ -65,10 +68,11 @@ export async function scheduleCommand(pipeline: Pipeline, argv: readonly string[
   mkdirSync(logDir, { recursive: true });
   const db = new ScheduleDb(paths.state);
   try {
-    reportMissed(db, values.cron, target, print);
+    const catchUp = reportMissed(db, values.cron, target, values['catch-up'] === true, print);
     const job: Job = (signal) => runPipeline(script, [...runArgs, '--project', args.projectDir], path.join(logDir, `${new Date().toISOString().replaceAll(':', '-')}.log`), signal);
     const scheduler = new Scheduler({ cron: values.cron, target, overlap, log: print, ...(maxRuns === undefined ? {} : { maxRuns }) }, job, db);
     print(`schedule: ${target} on "${values.cron}" (overlap ${overlap}), next run ${scheduler.nextRun()?.toISOString() ?? 'never'}; Ctrl-C stops`);
+    if (catchUp) scheduler.runNow(catchUp);
     const stop = (): void => scheduler.stop();
     process.once('SIGINT', stop).once('SIGTERM', stop);
     const { runs, failed } = await scheduler.finished;
@@ -80,15 +84,23 @@ export async function scheduleCommand(pipeline: Pipeline, argv: readonly string[
   }
 }
 
-function reportMissed(db: ScheduleDb, cron: string, target: string, print: (line: string) => void): void {
+/**
+ * Reports (and records) the runs missed while no scheduler ran; with `catchUp`, the
+ * latest of them is left unrecorded and returned, to be run now.
+ */
+function reportMissed(db: ScheduleDb, cron: string, target: string, catchUp: boolean, print: (line: string) => void): Date | undefined {
   const last = db.lastDue(cron, target);
-  if (last === undefined) return;
+  if (last === undefined) return undefined;
   const missed = missedRuns(cron, new Date(last), new Date());
-  if (!missed.length) return;
+  if (!missed.length) return undefined;
   const shown = missed.slice(0, 5).map((d) => d.toISOString()).join(', ');
   print(`schedule: missed ${missed.length}${missed.length === 1000 ? '+' : ''} run(s) since ${new Date(last).toISOString()} while the scheduler was down: ${shown}${missed.length > 5 ? ', …' : ''}`);
+  const latest = catchUp ? missed.pop() : undefined;
   // Recorded, so the next start reports only what it missed itself.
   for (const due of missed) db.notRun(cron, target, due.getTime(), 'missed', 'the scheduler was not running');
+  if (latest) print(`schedule: catching up: running the one due ${latest.toISOString()} now (--catch-up)`);
+  else print('schedule: --catch-up would run the latest of them now');
+  return latest;
 }
 
 /** The pipeline in a child process, output to `log`; an abort interrupts it as Ctrl-C would. */

@@ -41,6 +41,11 @@ export class Scheduler {
     return this.#cron.nextRun();
   }
 
+  /** A run due at `due` now, outside the cron's own ticks (a catch-up), under the same overlap policy. */
+  runNow(due: Date): void {
+    this.#tick(due);
+  }
+
   /** No more ticks; resolves `finished` once a running run ends. */
   stop(): void {
     this.#cron.stop();
