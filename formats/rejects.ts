@@ -14,7 +14,7 @@ export interface Rejected extends Location {
 export class RejectLog {
   readonly #writer: JsonlWriter;
   readonly byReason = new Map<string, number>();
-  /** The first entry of each reason: an example to show. */
+  /** The first entry of each reason since this map was last cleared: an example to show. */
   readonly firstByReason = new Map<string, Rejected>();
   total = 0;
 
@@ -25,9 +25,8 @@ export class RejectLog {
   /** A promise only when the disk is behind. */
   reject(entry: Rejected): Promise<void> | undefined {
     this.total++;
-    const count = (this.byReason.get(entry.reason) ?? 0) + 1;
-    this.byReason.set(entry.reason, count);
-    if (count === 1) this.firstByReason.set(entry.reason, entry);
+    this.byReason.set(entry.reason, (this.byReason.get(entry.reason) ?? 0) + 1);
+    if (!this.firstByReason.has(entry.reason)) this.firstByReason.set(entry.reason, entry);
     return this.#writer.write(entry);
   }
 

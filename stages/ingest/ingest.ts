@@ -50,6 +50,8 @@ export async function ingest(files: readonly string[], outputs: { records: strin
       const relative = relativeTo(options.projectDir, file);
       current = relative;
       const before = { units: sink.unitsIn, byReason: new Map(sink.rejects.byReason) };
+      // Examples of this file's rejects, not an earlier file's.
+      sink.rejects.firstByReason.clear();
       await readFile(file, relative, sink, options, note);
       options.log(`${relative}: ${sink.unitsIn - before.units} rows/lines`);
       const mostlyRejected = describeMostlyRejected(sink, before);

@@ -174,3 +174,16 @@ test('a long export reports how many rows are read, file by file', async () => {
   assert.deepEqual(progress, ['16384/ rows/lines read, now big.csv']);
   assert.match(summary[0]!, /20000 rows\/lines in = 20000 read/);
 });
+
+test('the mostly-rejected warning takes its example from the file it names', async () => {
+  const dir = await tempDir('ingest');
+  const rows = (time: (i: number) => string) => Array.from({ length: 12 }, (_, i) => `s,${time(i)},${i % 2 ? '客服' : '客户'},hi`).join('\n');
+  const earlier = path.join(dir, 'a.csv');
+  const later = path.join(dir, 'b.csv');
+  await writeFile(earlier, `会话ID,时间,发送方,内容\n${rows((i) => (i === 0 ? 'yesterday' : '2018-11-23 09:00:00'))}\n`);
+  await writeFile(later, `会话ID,时间,发送方,内容\n${rows((i) => `23/11/2018 09:${String(i).padStart(2, '0')}`)}\n`);
+  const { summary } = await runStage(ingestStage, { files: { raw: [earlier, later], loaders: [] }, projectDir: dir });
+  const warnings = summary.filter((line) => line.includes('rows/lines rejected'));
+  assert.deepEqual(warnings.map((line) => line.split(':')[0]), ['b.csv']);
+  assert.match(warnings[0]!, /12 for "unreadable time" \(e\.g\. "23\/11\/2018 09:00"\)/);
+});
