@@ -1,7 +1,9 @@
 // Plain text lines on disk, batched: lines are encoded straight into a 64 KiB
 // buffer and each full buffer is one stream write. Per-line stream writes measured
 // 5 µs a line; batching lines as one concatenated string cost ~1 µs a line to
-// flatten and encode, most of a million-row CSV ingest after parsing. Used for
+// flatten and encode, most of a million-row CSV ingest after parsing. Lines whose
+// chars are bytes (latin1) are the exception: for them one concatenated string per
+// batch is the cheaper way, as encoding it is a copy. Used for
 // records, for scratch files whose lines are `<sequence number>\t<JSON>` (the JSON
 // is parsed only where it is needed), and for copying JSONL lines verbatim.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
@@ -18,6 +20,8 @@ export class LineWriter {
   readonly #stream: WriteStream;
   #batch = Buffer.allocUnsafe(BATCH_BYTES);
   #used = 0;
+  /** latin1 lines waiting, after the batch's bytes. */
+  #latin1 = '';
   count = 0;
 
   /**
@@ -28,8 +32,16 @@ export class LineWriter {
     this.#stream = createWriteStream(file, { highWaterMark: queueBytes });
   }
 
-  /** A promise only when the disk is behind and the caller must wait: most lines cost no await at all. */
-  write(line: string): Promise<void> | undefined {
+  /**
+   * A promise only when the disk is behind and the caller must wait: most lines cost no await at all.
+   * `latin1` writes each char as one byte: for strings that hold UTF-8 bytes already.
+   */
+  write(line: string, encoding: 'utf8' | 'latin1' = 'utf8'): Promise<void> | undefined {
+    if (encoding === 'latin1') {
+      this.count++;
+      this.#latin1 += `${line}\n`;
+      return this.#latin1.length >= BATCH_BYTES ? this.#waitUnless(this.#flush()) : undefined;
+    }
     const room = line.length * MAX_BYTES_PER_UNIT + 1;
     let ok = this.#makeRoom(room);
     if (room > BATCH_BYTES) ok = this.#stream.write(`${line}\n`) && ok;
@@ -56,22 +68,28 @@ export class LineWriter {
     return this.#waitUnless(ok);
   }
 
-  /** Counts a line and flushes the batch when the line may not fit; false when the disk is behind. */
+  /** Counts a line and flushes the batch when the line may not fit, or when latin1 lines wait; false when the disk is behind. */
   #makeRoom(room: number): boolean {
     this.count++;
-    return this.#used + room > BATCH_BYTES ? this.#flush() : true;
+    return this.#used + room > BATCH_BYTES || this.#latin1 !== '' ? this.#flush() : true;
   }
 
   #waitUnless(ok: boolean): Promise<void> | undefined {
     return ok ? undefined : once(this.#stream, 'drain').then(() => undefined);
   }
 
-  /** Hands the batch to the stream (which keeps it until written) and starts a new one. */
+  /** Hands the batch and then the latin1 lines to the stream (which keeps them until written), and starts a new batch. */
   #flush(): boolean {
-    if (this.#used === 0) return true;
-    const ok = this.#stream.write(this.#batch.subarray(0, this.#used));
-    this.#batch = Buffer.allocUnsafe(BATCH_BYTES);
-    this.#used = 0;
+    let ok = true;
+    if (this.#used > 0) {
+      ok = this.#stream.write(this.#batch.subarray(0, this.#used));
+      this.#batch = Buffer.allocUnsafe(BATCH_BYTES);
+      this.#used = 0;
+    }
+    if (this.#latin1 !== '') {
+      ok = this.#stream.write(Buffer.from(this.#latin1, 'latin1')) && ok;
+      this.#latin1 = '';
+    }
     return ok;
   }
 

@@ -34,6 +34,8 @@ export type RecordFields = Omit<SourceRecord, keyof Location>;
  * The records.jsonl line of a record: exactly `JSON.stringify({ ...at, ...fields })`
  * (same keys in the same order), written as one template because spreading and
  * stringifying an object per row was most of ingest's time on a million-row CSV.
+ * Given strings of UTF-8 bytes (one char per byte) it gives that line's bytes the
+ * same way, as JSON escapes only ASCII and every other byte passes through.
  */
 export function recordLine(at: Location, fields: RecordFields): string {
   const where = `${at.sheet === undefined ? '' : `,"sheet":${sheets.quote(at.sheet)}`}${at.row === undefined ? '' : `,"row":${at.row}`}${at.line === undefined ? '' : `,"line":${at.line}`}${at.item === undefined ? '' : `,"item":${at.item}`}`;

@@ -1,12 +1,14 @@
-// CSV exports, streamed: bytes → text (encoding detected or given) → papaparse,
-// one chunk of rows at a time, the parser paused while the rows are written so
-// memory stays flat however large the file.
+// CSV exports, streamed: bytes → text (encoding detected or given; UTF-8 kept as
+// bytes, see cell-form.ts) → papaparse, one chunk of rows at a time, the parser
+// paused while the rows are written so memory stays flat however large the file.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import Papa from 'papaparse';
 import { GlmflowError } from '../../engine/errors.ts';
+import { TEXT, UTF8_BYTES, type CellForm } from './cell-form.ts';
 
 const SNIFF_BYTES = 1 << 20;
 const READ_BYTES = 1 << 20;
@@ -37,6 +39,32 @@ export async function detectEncoding(file: string): Promise<string> {
   }
 }
 
+/** The WHATWG name of an encoding label (utf8 → utf-8, GBK → gbk), or an error that lists the usual ones. */
+function encodingName(label: string): string {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    throw new GlmflowError(`unknown encoding "${label}"`, 'use a WHATWG encoding label: utf-8, gbk, gb18030, big5, shift_jis, utf-16le…, e.g. --set ingest.encoding=gbk');
+  }
+}
+
+/** The form of the cells parseCsv gives for a file in this encoding: UTF-8 stays bytes (see cell-form.ts). */
+export function csvCellForm(encoding: string): CellForm {
+  return encodingName(encoding) === 'utf-8' ? UTF8_BYTES : TEXT;
+}
+
+function notValid(file: string, encoding: string, from: number, to: number): GlmflowError {
+  return new GlmflowError(
+    `${file} is not valid ${encoding} (bad bytes within bytes ${from}–${to})`,
+    `set its encoding, e.g. --set ingest.encoding=${encoding === 'utf-8' ? 'gbk' : 'utf-8'}`,
+  );
+}
+
+/** Pushes text to papaparse in pieces: a piece's rows stay alive until they are written. */
+function pushPieces(stream: Transform, text: string): void {
+  for (let at = 0; at < text.length; at += PARSE_CHARS) stream.push(text.slice(at, at + PARSE_CHARS));
+}
+
 /** Bytes → strings, failing (instead of writing U+FFFD) on bytes the encoding cannot hold. */
 class Decoder extends Transform {
   readonly #decoder: TextDecoder;
@@ -47,11 +75,7 @@ class Decoder extends Transform {
     readonly encoding: string,
   ) {
     super({ readableObjectMode: true });
-    try {
-      this.#decoder = new TextDecoder(encoding, { fatal: true });
-    } catch {
-      throw new GlmflowError(`unknown encoding "${encoding}"`, 'use a WHATWG encoding label: utf-8, gbk, gb18030, big5, shift_jis, utf-16le…, e.g. --set ingest.encoding=gbk');
-    }
+    this.#decoder = new TextDecoder(encoding, { fatal: true });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -67,30 +91,67 @@ class Decoder extends Transform {
     try {
       text = this.#decoder.decode(chunk, { stream });
     } catch {
-      done(
-        new GlmflowError(
-          `${this.file} is not valid ${this.encoding} (bad bytes within bytes ${this.#offset}–${this.#offset + chunk.length})`,
-          `set its encoding, e.g. --set ingest.encoding=${this.encoding === 'utf-8' ? 'gbk' : 'utf-8'}`,
-        ),
-      );
+      done(notValid(this.file, this.encoding, this.#offset, this.#offset + chunk.length));
       return;
     }
     this.#offset += chunk.length;
-    for (let at = 0; at < text.length; at += PARSE_CHARS) this.push(text.slice(at, at + PARSE_CHARS));
+    pushPieces(this, text);
     done();
   }
 }
 
 /**
- * Calls `onRows` with each chunk of parsed rows (arrays of cell strings, header
- * row included) and the 1-based row number of the chunk's first row. The next
- * chunk is parsed only after `onRows` resolves.
+ * UTF-8 bytes → strings of one char per byte (cell-form.ts), validated and without
+ * the BOM. A character split across reads waits for the next read.
  */
-export function parseCsv(file: string, encoding: string, onRows: (rows: string[][], firstRow: number) => Promise<void>): Promise<void> {
+class Utf8Bytes extends Transform {
+  #tail: Buffer | undefined;
+  #offset = 0;
+
+  constructor(readonly file: string) {
+    super({ readableObjectMode: true });
+  }
+
+  override _transform(read: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let bytes = this.#tail ? Buffer.concat([this.#tail, read]) : read;
+    const from = this.#offset;
+    if (from === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    const end = wholeCharacters(bytes);
+    this.#tail = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
+    this.#offset += read.length;
+    const body = bytes.subarray(0, end);
+    if (!isUtf8(body)) return done(notValid(this.file, 'utf-8', from, this.#offset));
+    pushPieces(this, body.toString('latin1'));
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.#tail ? notValid(this.file, 'utf-8', this.#offset - this.#tail.length, this.#offset) : undefined);
+  }
+}
+
+/** The length of `bytes` without a multi-byte character cut off at its end (invalid bytes are left for isUtf8 to find). */
+function wholeCharacters(bytes: Uint8Array): number {
+  let lead = bytes.length - 1;
+  // Back over at most three continuation bytes (10xxxxxx) to the last character's first byte.
+  while (lead >= 0 && bytes.length - lead <= 3 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+  const first = bytes[lead];
+  if (first === undefined || first < 0xc0) return bytes.length;
+  const size = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : 2;
+  return bytes.length - lead < size ? lead : bytes.length;
+}
+
+/**
+ * Calls `onRows` with each chunk of parsed rows (arrays of cell strings, header
+ * row included) and the 1-based row number of the chunk's first row. When it
+ * returns a promise (the output is behind), parsing waits for it.
+ */
+export function parseCsv(file: string, encoding: string, onRows: (rows: string[][], firstRow: number) => Promise<void> | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     // 1 MiB reads: with the 64 KiB default the parser waited on the disk a quarter of the time.
     const input = createReadStream(file, { highWaterMark: READ_BYTES });
-    const text = input.pipe(new Decoder(file, encoding));
+    const name = encodingName(encoding);
+    const text = input.pipe(name === 'utf-8' ? new Utf8Bytes(file) : new Decoder(file, name));
     const fail = (error: unknown): void => {
       input.destroy();
       reject(error);
@@ -100,12 +161,22 @@ export function parseCsv(file: string, encoding: string, onRows: (rows: string[]
     let nextRow = 1;
     Papa.parse<string[]>(text, {
       chunk(results, parser) {
-        // papaparse's pause stops parsing but not its input, which would otherwise queue the whole file in memory
-        parser.pause();
-        text.pause();
         const firstRow = nextRow;
         nextRow += results.data.length;
-        onRows(results.data, firstRow).then(() => {
+        let wait: Promise<void> | undefined;
+        try {
+          wait = onRows(results.data, firstRow);
+        } catch (error) {
+          fail(error);
+          // after fail: aborting completes the parse, which would resolve
+          return parser.abort();
+        }
+        if (!wait) return;
+        // Pausing only when the output is behind: a pause per chunk left the reads idle a tenth of the time.
+        // papaparse's pause stops parsing but not its input, which would otherwise queue the whole file in memory.
+        parser.pause();
+        text.pause();
+        wait.then(() => {
           parser.resume();
           text.resume();
         }, fail);

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import type { RecordRole } from '../../formats/record.ts';
-import { detectEncoding, parseCsv } from './csv.ts';
+import { csvCellForm, detectEncoding, parseCsv } from './csv.ts';
 import { readJsonFile } from './jsonl.ts';
 import { LOADER_EXTENSIONS, readLoader } from './loader.ts';
 import { conversationColumns, mapColumns, RoleMapper, type ColumnOverrides } from './mapping.ts';
@@ -98,17 +98,21 @@ async function readFile(file: string, relative: string, sink: IngestSink, option
 async function readCsv(file: string, relative: string, sink: IngestSink, options: IngestOptions): Promise<void> {
   const encoding = options.encoding === 'auto' ? await detectEncoding(file) : options.encoding;
   options.log(`${relative}: ${encoding}${options.encoding === 'auto' ? ' (detected)' : ''}`);
+  const form = csvCellForm(encoding);
   let table: TableReader | undefined;
-  await parseCsv(file, encoding, async (rows, firstRow) => {
-    for (let index = 0; index < rows.length; index++) {
+  // Synchronous while the output keeps up, so parsing is not paused for nothing.
+  const readRows = (rows: string[][], firstRow: number, from: number): Promise<void> | undefined => {
+    for (let index = from; index < rows.length; index++) {
       const cells = rows[index]!;
-      if (!table) table = new TableReader(sink, mapColumns(cells, options.columns, relative));
+      if (!table) table = new TableReader(sink, mapColumns(cells.map(form.decode), options.columns, relative), form);
       else {
         const wait = table.row(cells, { file: relative, row: firstRow + index });
-        if (wait) await wait;
+        if (wait) return wait.then(() => readRows(rows, firstRow, index + 1));
       }
     }
-  });
+    return undefined;
+  };
+  await parseCsv(file, encoding, (rows, firstRow) => readRows(rows, firstRow, 0));
 }
 
 async function readWorkbook(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {

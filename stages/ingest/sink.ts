@@ -25,13 +25,16 @@ export class IngestSink {
     this.rejects = new RejectLog(rejectedFile);
   }
 
-  /** One input unit accepted, as the records it became (a JSONL conversation becomes several). Synchronous unless the disk is behind. */
-  accept(at: Location, records: readonly RecordFields[]): Promise<void> | undefined {
+  /**
+   * One input unit accepted, as the records it became (a JSONL conversation becomes several). Synchronous
+   * unless the disk is behind. `latin1` when the strings hold UTF-8 bytes (see cell-form.ts).
+   */
+  accept(at: Location, records: readonly RecordFields[], encoding: 'utf8' | 'latin1' = 'utf8'): Promise<void> | undefined {
     this.#count();
     this.unitsAccepted++;
     let waits: Promise<void>[] | undefined;
     for (const record of records) {
-      const wait = this.records.write(recordLine(at, record));
+      const wait = this.records.write(recordLine(at, record), encoding);
       if (wait) (waits ??= []).push(wait);
     }
     return waits && Promise.all(waits).then(() => undefined);

@@ -27,7 +27,7 @@ export function parseTime(value: unknown): string | null | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   if (text === '') return null;
-  if (isCanonical(text)) return text;
+  if (isCanonicalTime(text)) return text;
   const m = TEXT_TIME.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
@@ -43,7 +43,7 @@ const twoDigits = (text: string, at: number): number => (text.charCodeAt(at) - 4
  * text is its own result. A shape test and five digit pairs, because the general regex
  * and the re-formatting cost more per row than parsing the CSV line did.
  */
-function isCanonical(text: string): boolean {
+export function isCanonicalTime(text: string): boolean {
   if (!CANONICAL.test(text)) return false;
   const month = twoDigits(text, 5);
   const day = twoDigits(text, 8);

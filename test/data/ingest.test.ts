@@ -75,6 +75,51 @@ test('GBK is detected without a BOM; the encoding param overrides detection', as
   assert.match(error.hint ?? '', /--set ingest\.encoding=gbk/);
 });
 
+test('a UTF-8 CSV, parsed as bytes, gives exactly the records and rejects its decoded text gives', async () => {
+  // 丠 ends in byte A0, which a byte-wise trim would take for a no-break space; U+3000 and U+00A0 are trimmed.
+  const rows = [
+    '会话丠,2018-11-01 10:00:00,客户,"你好, 在吗?\n第二行 ""引号"" \\ 反斜杠\t制表符"',
+    '会话丠,2018/11/1 10:01, 客服 ,在的😀 亲丠',
+    '\u3000s2\u3000,2018年11月01日 10:02,客服\u3000,"\u00a0前后空白\u00a0"',
+    '\u00a0s3 ,2018-11-01 10:03:00,客服主管,您说',
+    's4,23/11/2018 09:00,客户,日在前的日期',
+    ',,,',
+    ',2018-11-01 10:04:00,客户,无会话',
+  ];
+  // More than one 1 MiB read, so characters are cut between reads.
+  for (let i = 0; i < 24_000; i++) rows.push(`长会话${i % 97},2018-11-02 08:00:00,${i % 2 ? '客服' : '客户'},${'退换货发票物流尺码'.slice(i % 9)}${i}`);
+  const csv = `会话ID,时间,发送方,内容\r\n${rows.join('\r\n')}\r\n`;
+  const utf8 = Buffer.from(csv);
+  assert.ok(utf8.length > 1 << 20 && (utf8[1 << 20]! & 0xc0) === 0x80, 'a character spans the first read boundary');
+  const params = { unknownLabels: 'reject' };
+  const bytes = await ingestFile('聊天记录.csv', utf8, params);
+  const decoded = await ingestFile('聊天记录.csv', encode(csv, 'gb18030'), { ...params, encoding: 'gb18030' });
+  assert.ok(bytes.log.includes('聊天记录.csv: utf-8 (detected)'), bytes.log.join('\n'));
+  assert.deepEqual(bytes.records, decoded.records);
+  assert.deepEqual(bytes.rejected, decoded.rejected);
+  assert.deepEqual(bytes.records.slice(0, 3).map((r) => [r.file, r.session, r.time, r.label, r.text]), [
+    ['聊天记录.csv', '会话丠', '2018-11-01 10:00:00', '客户', '你好, 在吗?\n第二行 "引号" \\ 反斜杠\t制表符'],
+    ['聊天记录.csv', '会话丠', '2018-11-01 10:01:00', '客服', '在的😀 亲丠'],
+    ['聊天记录.csv', 's2', '2018-11-01 10:02:00', '客服', '\u00a0前后空白\u00a0'],
+  ]);
+  assert.deepEqual(bytes.rejected.map((r) => [r['row'], r['reason'], r['session'], r['detail']]), [
+    [5, 'unknown sender label', 's3', '客服主管'],
+    [6, 'unreadable time', 's4', '23/11/2018 09:00'],
+    [7, 'blank row', undefined, undefined],
+    [8, 'empty session id', undefined, ' | 2018-11-01 10:04:00 | 客户 | 无会话'],
+  ]);
+  assert.equal(bytes.records.length, 3 + 24_000);
+});
+
+test('bad UTF-8 after the sniffed first megabyte, or a character cut off at the end, stops with where', async () => {
+  const head = `会话ID,时间,发送方,内容\n${'s,2018-11-01 10:00:00,客户,你好\n'.repeat(40_000)}`;
+  const bad = await rejectsWith(ingestFile('late.csv', Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0x0a])])));
+  assert.match(bad.message, /late\.csv is not valid utf-8 \(bad bytes within bytes \d+–\d+\)/);
+  assert.match(bad.hint ?? '', /--set ingest\.encoding=gbk/);
+  const cut = await rejectsWith(ingestFile('cut.csv', Buffer.from(head + 's,2018-11-01 10:00:00,客户,你').subarray(0, -1)));
+  assert.match(cut.message, /cut\.csv is not valid utf-8/);
+});
+
 test('times: Excel CSV formats, ISO text, Chinese dates, Excel serials; unreadable ones are rejected', async () => {
   assert.equal(parseTime('2018/11/23 9:05'), '2018-11-23 09:05:00');
   assert.equal(parseTime('2018-11-16 14:08:38'), '2018-11-16 14:08:38');

@@ -25,3 +25,14 @@ test('a record line is JSON.stringify of the record, whatever its text and locat
   }
   assert.equal(checked, 120);
 });
+
+test('built from UTF-8 bytes (one char per byte) and written as latin1, a record line is the UTF-8 of its JSON', () => {
+  const bytes = (text: string): string => Buffer.from(text).toString('latin1');
+  // Escapes, every UTF-8 length, and chars whose bytes include 0x80–0x9F and 0xA0.
+  for (const text of ['亲 在吗', 'say "hi"\\', 'line\nbreak\ttab\u0001\u007f', 'emoji 😀 é ÿ 丠 \u0085 \u2028', '']) {
+    const at = { file: '导出/客服.csv', row: 9 };
+    const fields: RecordFields = { session: '会话"1', time: null, label: '客服', role: 'assistant', text };
+    const line = recordLine({ ...at, file: bytes(at.file) }, { ...fields, session: bytes(fields.session), label: bytes(fields.label), text: bytes(text) });
+    assert.equal(Buffer.from(line, 'latin1').toString('utf8'), JSON.stringify({ ...at, ...fields }));
+  }
+});
