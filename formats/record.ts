@@ -38,10 +38,11 @@ export type RecordFields = Omit<SourceRecord, keyof Location>;
  * same way, as JSON escapes only ASCII and every other byte passes through.
  */
 export function recordLine(at: Location, fields: RecordFields): string {
-  const where = `${at.sheet === undefined ? '' : `,"sheet":${sheets.quote(at.sheet)}`}${at.row === undefined ? '' : `,"row":${at.row}`}${at.line === undefined ? '' : `,"line":${at.line}`}${at.item === undefined ? '' : `,"item":${at.item}`}`;
+  const number = `${at.row === undefined ? '' : `,"row":${at.row}`}${at.line === undefined ? '' : `,"line":${at.line}`}${at.item === undefined ? '' : `,"item":${at.item}`}`;
   // A time is null or parseTime's `YYYY-MM-DD HH:MM:SS`, which never needs escaping.
   const time = fields.time === null ? 'null' : `"${fields.time}"`;
-  return `{"file":${files.quote(at.file)}${where},"session":${sessions.quote(fields.session)},"time":${time},"label":${labels.quote(fields.label)},"role":"${fields.role}","text":${jsonString(fields.text)}}`;
+  // Few pieces per line: the line is a rope of them until it is written, and writing walks every piece.
+  return `${sources.get(at.file, at.sheet)}${number}${sessions.get(fields.session)}${time}${speakers.get(fields.label, fields.role)}${jsonString(fields.text)}}`;
 }
 
 // What JSON.stringify escapes: quotes, backslashes, control characters, lone surrogates (pairs are let through it).
@@ -52,24 +53,30 @@ function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** jsonString of the last text seen: file and sheet names, session ids and sender labels repeat row after row. */
-class LastQuoted {
-  #text = '';
-  #quoted = '""';
+/**
+ * The part of a line made from one or two fields, kept while they repeat: file and sheet,
+ * session id, and sender label with its role change rarely from one row to the next.
+ */
+class LastPart {
+  #a: string | undefined;
+  #b: string | undefined;
+  #part = '';
 
-  quote(text: string): string {
-    if (text !== this.#text) {
-      this.#text = text;
-      this.#quoted = jsonString(text);
+  constructor(readonly make: (a: string, b: string | undefined) => string) {}
+
+  get(a: string, b?: string): string {
+    if (a !== this.#a || b !== this.#b) {
+      this.#a = a;
+      this.#b = b;
+      this.#part = this.make(a, b);
     }
-    return this.#quoted;
+    return this.#part;
   }
 }
 
-const files = new LastQuoted();
-const sheets = new LastQuoted();
-const sessions = new LastQuoted();
-const labels = new LastQuoted();
+const sources = new LastPart((file, sheet) => `{"file":${jsonString(file)}${sheet === undefined ? '' : `,"sheet":${jsonString(sheet)}`}`);
+const sessions = new LastPart((session) => `,"session":${jsonString(session)},"time":`);
+const speakers = new LastPart((label, role) => `,"label":${jsonString(label)},"role":"${role}","text":`);
 
 export function describeLocation(at: Location): string {
   const where = [at.sheet !== undefined ? `sheet ${at.sheet}` : '', at.row !== undefined ? `row ${at.row}` : '', at.line !== undefined ? `line ${at.line}` : '', at.item !== undefined ? `item ${at.item}` : ''];

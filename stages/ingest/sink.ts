@@ -21,7 +21,8 @@ export class IngestSink {
     /** Called with the units read so far, every few thousand. */
     readonly onProgress: (unitsIn: number) => void = () => {},
   ) {
-    this.records = new LineWriter(recordsFile);
+    // 8 MiB may wait for the disk: with 1 MiB a million-row CSV waited on writes for a tenth of its time.
+    this.records = new LineWriter(recordsFile, 1 << 23);
     this.rejects = new RejectLog(rejectedFile);
   }
 
