@@ -113,9 +113,10 @@ class Utf8Bytes extends Transform {
   }
 
   override _transform(read: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    // Where `bytes` starts in the file, for messages.
+    const from = this.#offset - (this.#tail?.length ?? 0);
     let bytes = this.#tail ? Buffer.concat([this.#tail, read]) : read;
-    const from = this.#offset;
-    if (from === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (this.#offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
     const end = wholeCharacters(bytes);
     this.#tail = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
     this.#offset += read.length;
