@@ -151,8 +151,7 @@ export function parseCsv(file: string, encoding: string, onRows: (rows: string[]
   return new Promise((resolve, reject) => {
     // 1 MiB reads: with the 64 KiB default the parser waited on the disk a quarter of the time.
     const input = createReadStream(file, { highWaterMark: READ_BYTES });
-    const name = encodingName(encoding);
-    const text = input.pipe(name === 'utf-8' ? new Utf8Bytes(file) : new Decoder(file, name));
+    const text = input.pipe(csvCellForm(encoding) === UTF8_BYTES ? new Utf8Bytes(file) : new Decoder(file, encodingName(encoding)));
     const fail = (error: unknown): void => {
       input.destroy();
       reject(error);

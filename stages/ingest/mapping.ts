@@ -77,8 +77,6 @@ function listHeaders(headers: readonly string[]): string {
 export class RoleMapper {
   // A Map, not an object: a label such as "constructor" must not find Object.prototype's.
   readonly #labels: ReadonlyMap<string, RecordRole>;
-  /** Labels as written → role: a few distinct labels repeat on every row, so each is normalized once. */
-  readonly #known = new Map<string, RecordRole>();
   /** Unknown label → rows carrying it, and where it was first seen. */
   readonly unknown = new Map<string, { count: number; first: string }>();
 
@@ -86,12 +84,10 @@ export class RoleMapper {
     this.#labels = new Map([...Object.entries(LABELS), ...Object.entries(overrides).map(([label, role]) => [normalizeHeader(label), role] as const)]);
   }
 
+  /** The role of a label, or undefined (tallied) when unknown. Callers remember known labels: this runs once per distinct label. */
   role(label: string, at: Location): RecordRole | undefined {
-    const known = this.#known.get(label);
-    if (known !== undefined) return known;
     const role = this.#labels.get(normalizeHeader(label));
-    if (role !== undefined) this.#known.set(label, role);
-    else {
+    if (role === undefined) {
       const seen = this.unknown.get(label);
       if (seen) seen.count++;
       else this.unknown.set(label, { count: 1, first: describeLocation(at) });
