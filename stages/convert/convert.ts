@@ -10,6 +10,7 @@ import { parseJsonLine } from '../../formats/jsonl.ts';
 import type { SourceRecord } from '../../formats/record.ts';
 import { RejectLog } from '../../formats/rejects.ts';
 import { LINE_BREAK, LineWriter, readLineBuffers, readSequenced, sequenced } from '../../formats/lines.ts';
+import { SessionScanner } from './session-scan.ts';
 import { convertSession } from './session.ts';
 
 /** Records JSON per bucket: grouping one costs a few times this in memory. */
@@ -62,10 +63,6 @@ export async function convert(recordsFile: string, outputs: { conversations: str
   }
 }
 
-const SESSION_KEY = Buffer.from(',"session":"');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 const TAB = 0x09;
@@ -74,9 +71,8 @@ const TAB = 0x09;
  * Spreads records over buckets by session, as `<line number>\t<record JSON>` lines;
  * returns how many records there were. Lines as ingest writes them are copied as
  * bytes, the session hashed straight from them: decoding, parsing and re-encoding
- * each record here cost more than grouping them. Any other line (blank, BOM, escaped
- * session id, a CR inside) is decoded and parsed. Malformed JSON is caught when the
- * bucket is parsed.
+ * each record here cost more than grouping them. Any other line (see SessionScanner)
+ * is decoded and parsed. Malformed JSON is caught when the bucket is parsed.
  */
 async function partition(recordsFile: string, buckets: number, fileOf: (index: number) => string, rejects: RejectLog): Promise<number> {
   const writers = Array.from({ length: buckets }, (_, index) => new LineWriter(fileOf(index), BUCKET_QUEUE_BYTES));
@@ -96,18 +92,11 @@ async function partition(recordsFile: string, buckets: number, fileOf: (index: n
     let carry: Buffer | undefined;
     for await (const read of createReadStream(recordsFile, { highWaterMark: 1 << 20 })) {
       const chunk = carry ? Buffer.concat([carry, read as Buffer]) : (read as Buffer);
+      const scanner = new SessionScanner(chunk);
       let start = 0;
-      // Where the next CR, session key and backslash are: searched again only once passed, as a search from
-      // each line for a byte that is rare would run on through the rest of the chunk every time.
-      let cr = chunk.indexOf(CR);
-      let key = chunk.indexOf(SESSION_KEY);
-      let backslash = chunk.indexOf(BACKSLASH);
       for (let end = chunk.indexOf(NEWLINE); end !== -1; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
         const stop = chunk[end - 1] === CR && end > start ? end - 1 : end;
-        if (cr !== -1 && cr < start) cr = chunk.indexOf(CR, start);
-        if (key !== -1 && key < start) key = chunk.indexOf(SESSION_KEY, start);
-        if (backslash !== -1 && backslash < key) backslash = chunk.indexOf(BACKSLASH, key);
-        const id = chunk[start] === OPEN_BRACE && (cr === -1 || cr >= stop) && key !== -1 && key < stop ? sessionRange(chunk, key, stop, backslash) : undefined;
+        const id = scanner.session(start, stop);
         if (id === undefined) {
           await other(chunk.toString('utf8', start, stop));
           continue;
@@ -123,17 +112,6 @@ async function partition(recordsFile: string, buckets: number, fileOf: (index: n
     await Promise.all(writers.map((writer) => writer.close()));
   }
   return records;
-}
-
-/**
- * The bytes of the session id whose key starts at `key`, undefined when it is escaped
- * (`backslash`, the first one after the key, falls inside it) or unterminated before `stop`.
- */
-function sessionRange(chunk: Buffer, key: number, stop: number, backslash: number): { start: number; end: number } | undefined {
-  const start = key + SESSION_KEY.length;
-  const end = chunk.indexOf(QUOTE, start);
-  if (end === -1 || end >= stop) return undefined;
-  return backslash !== -1 && backslash < end ? undefined : { start, end };
 }
 
 /** Groups one bucket by session and writes its conversations, in order of their first record. */

@@ -53,7 +53,7 @@ test('many buckets give the same output as one, in order of first appearance', a
   assert.deepEqual(one.conversations.slice(0, 3).map((c) => c['session_id']), ['s0', 's1', 's2']);
 });
 
-test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed lines, escaped ids, no last newline', async () => {
+test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed lines, escaped ids, nested and repeated keys, no last newline', async () => {
   const dir = await tempDir('convert');
   const input = path.join(dir, 'records.jsonl');
   const line = (r: SourceRecord): string => JSON.stringify(r);
@@ -66,8 +66,11 @@ test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed
     '{"file":"x.csv","row":5,"session":',
     line(row('s"2', 6, '2018-11-01 10:00:03', 'assistant', '下单时选电子发票')),
     line(row('s3', 7, '2018-11-01 10:00:04', 'user', '到了吗')),
+    // A session key inside a nested object, and a repeated one: the record's session is what JSON.parse says (the last key), s3.
+    '{"file":"x.csv","row":8,"note":{"by":"质检","session":"s1"},"session":"s3","time":"2018-11-01 10:00:06","label":"客户","role":"user","text":"还有一件"}',
+    '{"file":"x.csv","row":9,"session":"s1","session":"s3","time":"2018-11-01 10:00:07","label":"客户","role":"user","text":"也查一下"}',
   ];
-  await writeFile(input, `${lines.join('\r\n')}\r\n${line(row('s3', 8, '2018-11-01 10:00:05', 'assistant', '今天送达'))}`);
+  await writeFile(input, `${lines.join('\r\n')}\r\n${line(row('s3', 10, '2018-11-01 10:00:08', 'assistant', '今天送达'))}`);
   const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
   const progress: string[] = [];
   const report = await convert(input, outputs, dir, { bucketBytes: 64, progress: (done, total) => progress.push(`${done}/${total}`) });
@@ -76,7 +79,8 @@ test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed
   assert.deepEqual(progress, progress.map((_, i) => `${i}/${progress.length}`));
   const conversations = await readLines(outputs.conversations);
   assert.deepEqual(conversations.map((c) => [c['session_id'], (c['conversations'] as unknown[]).length]), [['s1', 2], ['s"2', 2], ['s3', 2]]);
+  assert.deepEqual(conversations[2]?.['conversations'], [{ role: 'user', content: '到了吗\n还有一件\n也查一下' }, { role: 'assistant', content: '今天送达' }]);
   assert.deepEqual((await readLines(outputs.rejected)).map((r) => [r['line'], r['reason']]), [[5, 'malformed record']]);
-  assert.equal(report.recordsIn, 7);
+  assert.equal(report.recordsIn, 9);
   assert.equal(report.recordsIn, report.kept + report.rejected);
 });
