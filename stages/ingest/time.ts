@@ -35,17 +35,14 @@ export function parseTime(value: unknown): string | null | undefined {
   return `${year}-${pad(month)}-${pad(day)} ${pad(hour)}:${pad(minute)}:${pad(second)}`;
 }
 
-const CANONICAL = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
-const twoDigits = (text: string, at: number): number => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+// Fields in range (day up to 31 in any month, as for the parsed forms), in one pattern: faster than a shape test and then the digits.
+const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
 
 /**
  * Already `YYYY-MM-DD HH:MM:SS` with valid fields: what most exports hold, and then the
- * text is its own result. A shape test and five digit pairs, because the general regex
- * and the re-formatting cost more per row than parsing the CSV line did.
+ * text is its own result, without the general pattern and re-formatting, which cost more
+ * per row than parsing the CSV line did.
  */
 export function isCanonicalTime(text: string): boolean {
-  if (!CANONICAL.test(text)) return false;
-  const month = twoDigits(text, 5);
-  const day = twoDigits(text, 8);
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && twoDigits(text, 11) <= 23 && twoDigits(text, 14) <= 59 && twoDigits(text, 17) <= 59;
+  return CANONICAL.test(text);
 }
