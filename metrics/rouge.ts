@@ -2,12 +2,14 @@
 // (`Rouge().get_scores(hyp, ref)` on space-joined words), quirks included, so
 // the numbers compare with finetune_demo's:
 // - the text is cut into sentences at Chinese end punctuation (its cut_sent),
-//   each sentence's whitespace collapsed, then split on single spaces (so a
-//   whitespace-only sentence yields one empty-string word);
-// - n-grams are counted as *sets* (a repeated n-gram counts once, on both sides);
-// - ROUGE-L is summary-level: per reference sentence, the union of the LCS words
-//   with every hypothesis sentence, over the numbers of distinct words;
+//   each sentence's whitespace (Python's) collapsed, then split on single spaces
+//   (so a whitespace-only sentence yields one empty-string word);
+// - ROUGE-1/2 count n-grams as *sets* (a repeated n-gram counts once, on both sides);
+// - ROUGE-L is one plain longest common subsequence over all the words of each
+//   side, over the word counts with repeats (version 1.0.3 no longer takes the
+//   summary-level union LCS its name and docstring still speak of);
 // - F = 2PR / (P + R + 1e-8).
+import { pyRstrip, pySplit } from './python-text.ts';
 
 export interface RougeScore {
   readonly f: number;
@@ -25,19 +27,18 @@ const ZERO: RougeScore = { f: 0, p: 0, r: 0 };
 
 /** rouge_chinese's cut_sent: a line break after end punctuation (and after a closing quote that follows it). */
 export function cutSentences(text: string): string[] {
-  return text
-    .replace(/([。！？?])([^”’])/g, '$1\n$2')
-    .replace(/(\.{6})([^”’])/g, '$1\n$2')
-    .replace(/(…{2})([^”’])/g, '$1\n$2')
-    .replace(/([。！？?][”’])([^，。！？?])/g, '$1\n$2')
-    .trimEnd()
-    .split('\n');
+  const cut = text
+    .replace(/([。！？?])([^”’])/gu, '$1\n$2')
+    .replace(/(\.{6})([^”’])/gu, '$1\n$2')
+    .replace(/(…{2})([^”’])/gu, '$1\n$2')
+    .replace(/([。！？?][”’])([^，。！？?])/gu, '$1\n$2');
+  return pyRstrip(cut).split('\n');
 }
 
 function sentencesOf(text: string): string[] {
   return cutSentences(text)
     .filter((s) => s.length > 0)
-    .map((s) => s.split(/\s+/).filter(Boolean).join(' '));
+    .map((s) => pySplit(s).join(' '));
 }
 
 const wordsOf = (sentences: readonly string[]): string[] => sentences.flatMap((s) => s.split(' '));
@@ -62,42 +63,23 @@ function rougeN(hyp: readonly string[], ref: readonly string[], n: number): Roug
   return fScore(overlap, h.size, r.size);
 }
 
-/** The words of one longest common subsequence of x and y, reconstructed with the package's tie-breaking. */
-function lcsWords(x: readonly string[], y: readonly string[]): string[] {
-  const w = y.length + 1;
-  const table = new Int32Array((x.length + 1) * w);
-  for (let i = 1; i <= x.length; i++) {
+/** The length of a longest common subsequence of x and y (repeated words count each time). */
+function lcsLength(x: readonly string[], y: readonly string[]): number {
+  let previous = new Int32Array(y.length + 1);
+  let current = new Int32Array(y.length + 1);
+  for (const word of x) {
     for (let j = 1; j <= y.length; j++) {
-      table[i * w + j] = x[i - 1] === y[j - 1] ? table[(i - 1) * w + j - 1]! + 1 : Math.max(table[(i - 1) * w + j]!, table[i * w + j - 1]!);
+      current[j] = word === y[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
     }
+    [previous, current] = [current, previous];
   }
-  const words: string[] = [];
-  let [i, j] = [x.length, y.length];
-  while (i > 0 && j > 0) {
-    if (x[i - 1] === y[j - 1]) {
-      words.push(x[i - 1]!);
-      i--;
-      j--;
-    } else if (table[(i - 1) * w + j]! > table[i * w + j - 1]!) i--;
-    else j--;
-  }
-  return words;
+  return previous[y.length]!;
 }
 
 function rougeL(hyp: readonly string[], ref: readonly string[]): RougeScore {
-  const union = new Set<string>();
-  let llcs = 0;
-  for (const refSentence of ref) {
-    const before = union.size;
-    const refWords = refSentence.split(' ');
-    for (const hypSentence of hyp) for (const word of lcsWords(refWords, hypSentence.split(' '))) union.add(word);
-    llcs += union.size - before;
-  }
-  const m = new Set(wordsOf(ref)).size;
-  const n = new Set(wordsOf(hyp)).size;
-  const p = llcs / n;
-  const r = llcs / m;
-  return { f: 2 * ((p * r) / (p + r + 1e-8)), p, r };
+  const hypWords = wordsOf(hyp);
+  const refWords = wordsOf(ref);
+  return fScore(lcsLength(refWords, hypWords), hypWords.length, refWords.length);
 }
 
 /**

@@ -1,12 +1,12 @@
 // report.html: one self-contained page (no scripts, no external files) with
 // the metrics and a table of examples, worst first, every text HTML-escaped.
-import type { Scores } from '../../metrics/finetune-demo.ts';
+import type { ExampleScores } from '../../metrics/finetune-demo.ts';
+import { pyStrip } from '../../metrics/python-text.ts';
 import type { Generation } from '../generate/record.ts';
 import type { Metrics } from './run.ts';
 
-export interface ScoredExample extends Generation {
+export interface ScoredExample extends Generation, ExampleScores {
   readonly index: number;
-  readonly scores: Scores;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -27,7 +27,7 @@ th{background:#f3f3f3}td.num{text-align:right;white-space:nowrap}td.text{white-s
 const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 function text(value: string): string {
-  return value.trim() === '' ? '<span class="empty">(empty)</span>' : escapeHtml(value);
+  return pyStrip(value) === '' ? '<span class="empty">(empty)</span>' : escapeHtml(value);
 }
 
 export function renderReport(metrics: Metrics, examples: readonly ScoredExample[], maxRows: number): string {
@@ -40,6 +40,7 @@ export function renderReport(metrics: Metrics, examples: readonly ScoredExample[
     ['ROUGE-L (F)', num(metrics['rouge-l'])],
     ['BLEU-4', num(metrics['bleu-4'])],
     ['empty predictions', String(metrics.empty_predictions)],
+    ['pairs scored 0 (prediction or reference empty)', String(metrics.empty_pairs)],
     ['cut at max_new_tokens', String(metrics.truncated_predictions)],
   ];
   const shown = worstFirst(examples).slice(0, maxRows);
