@@ -18,14 +18,14 @@ export interface GenerateOptions extends SamplingOptions {
   readonly attentionMask?: IdMatrix;
   /** Default: the tokenizer's left-padding positions derived from the mask (0..n-1 without one). */
   readonly positionIds?: IdMatrix;
-  /** Tokens that end a row (not included in the output). Default: config.json's eos_token_id; [] = never stop. */
+  /** Tokens that end a row (kept as its last id, as Hugging Face keeps it). Default: config.json's eos_token_id; [] = never stop. */
   readonly eosTokenId?: number | readonly number[];
   /** More tokens that end a row, e.g. ChatGLM3's <|user|> / <|observation|>. */
   readonly stopTokenIds?: readonly number[];
   readonly seed?: number;
   /** false recomputes the whole sequence every step (slow; for checking the cache). */
   readonly useCache?: boolean;
-  /** Called for every new token of every row as soon as it is chosen (streaming). */
+  /** Called for every new token of every row as soon as it is chosen (streaming), the stop token included. */
   readonly onToken?: (tokenId: number, row: number) => void;
 }
 
@@ -115,7 +115,10 @@ class Decoder {
   }
 }
 
-/** New token ids per row (prompt excluded, stopping token excluded). */
+/**
+ * New token ids per row, prompt excluded. A row that stopped ends with its stop token, as in
+ * Hugging Face's generate; decode `withoutStopToken(row, stopTokenSet(config, options))` for its text.
+ */
 export async function generate(model: GlmModel, promptIds: IdMatrix, o: GenerateOptions): Promise<number[][]> {
   const c = model.config;
   let ids = matrix(promptIds);
@@ -127,7 +130,7 @@ export async function generate(model: GlmModel, promptIds: IdMatrix, o: Generate
   checkMatrix('attentionMask', mask, B, n);
   let positions = o.positionIds ? matrix(o.positionIds) : leftPadPositionIds(mask);
   checkMatrix('positionIds', positions, B, n);
-  const stops = new Set([...(o.eosTokenId === undefined ? c.eosTokenIds : [o.eosTokenId].flat()), ...(o.stopTokenIds ?? [])]);
+  const stops = stopTokenSet(c, o);
   const rng = new Rng(o.seed ?? 0);
   const useCache = o.useCache ?? true;
   const P = model.prefixEncoder ? c.preSeqLen! : 0;
@@ -171,11 +174,9 @@ export async function generate(model: GlmModel, promptIds: IdMatrix, o: Generate
         if (done[b]) return c.padTokenId;
         const seen = [...row.filter((_, t) => mask[b]![t] !== 0)];
         const token = chooseToken(logits.subarray(b * V, (b + 1) * V), seen, o, rng);
+        out[b]!.push(token);
+        o.onToken?.(token, b);
         if (stops.has(token)) done[b] = true;
-        else {
-          out[b]!.push(token);
-          o.onToken?.(token, b);
-        }
         return token;
       });
       ids = ids.map((row, b) => [...row, next[b]!]);
@@ -187,4 +188,15 @@ export async function generate(model: GlmModel, promptIds: IdMatrix, o: Generate
     decoder?.dispose();
   }
   return out;
+}
+
+/** The ids that end a row under these options: eosTokenId (config.json's by default) and stopTokenIds. */
+export function stopTokenSet(config: { readonly eosTokenIds: readonly number[] }, o: Pick<GenerateOptions, 'eosTokenId' | 'stopTokenIds'>): Set<number> {
+  return new Set([...(o.eosTokenId === undefined ? config.eosTokenIds : [o.eosTokenId].flat()), ...(o.stopTokenIds ?? [])]);
+}
+
+/** A generated row without its stop token (a row cut at maxNewTokens has none): the answer to decode. */
+export function withoutStopToken(row: readonly number[], stops: ReadonlySet<number>): number[] {
+  // A stop token ends the row, so it can only be the last id.
+  return row.length > 0 && stops.has(row[row.length - 1]!) ? row.slice(0, -1) : [...row];
 }

@@ -22,7 +22,7 @@ export interface BatchProgress {
   readonly newTokens: number;
 }
 
-/** New ids for every prompt (stop token excluded). `signal` is checked between batches. */
+/** New ids for every prompt, each ending with its stop token where it stopped (as generate returns them). `signal` is checked between batches. */
 export async function generateAll(
   model: GlmModel,
   prompts: readonly (readonly number[])[],

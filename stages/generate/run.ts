@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../model/backend.ts';
+import { stopTokenSet, withoutStopToken } from '../../model/generate.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { readEvalExamples } from '../../tokenizer/examples-arrow.ts';
 import type { GenerateContext } from '../generate.ts';
@@ -31,19 +32,22 @@ export async function runGenerate(ctx: GenerateContext): Promise<void> {
   );
   try {
     const started = performance.now();
-    const predictions = await generateAll(model, prompts, generateOptions(p, tokenizer), {
+    const options = generateOptions(p, tokenizer);
+    const stops = stopTokenSet(model.config, options);
+    const generated = await generateAll(model, prompts, options, {
       size: p.batch_size,
       padId: tokenizer.padId,
       signal: ctx.signal,
       onBatch: ({ done, total, newTokens }) => ctx.progress(done, total, `${newTokens} new tokens`),
     });
     const seconds = (performance.now() - started) / 1000;
-    const newTokens = predictions.reduce((n, ids) => n + ids.length, 0);
+    const newTokens = generated.reduce((n, ids) => n + ids.length, 0);
     const lines: string[] = [];
     for (let i = 0; i < prompts.length; i++) {
       ctx.signal.throwIfAborted();
       const reference = references[i]!;
-      const prediction = predictions[i]!;
+      // The answer is what came before the stop token; a row without one ran out of max_new_tokens.
+      const prediction = withoutStopToken(generated[i]!, stops);
       const generation: Generation = {
         prompt: tokenizer.decode(prompts[i]!),
         reference: tokenizer.decode(reference, { skipSpecialTokens: true }),
@@ -52,7 +56,7 @@ export async function runGenerate(ctx: GenerateContext): Promise<void> {
         reference_tokens: reference.length,
         prediction_tokens: prediction.length,
         loss: await referenceLoss(model, prompts[i]!, reference),
-        finish: prediction.length >= p.max_new_tokens ? 'length' : 'stop',
+        finish: prediction.length < generated[i]!.length ? 'stop' : 'length',
       };
       lines.push(JSON.stringify(generation));
     }

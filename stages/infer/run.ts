@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GlmflowError } from '../../engine/errors.ts';
 import { isRole, type Message } from '../../formats/conversation.ts';
+import { stopTokenSet, withoutStopToken } from '../../model/generate.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { openBaseModel } from '../base/model-files.ts';
 import { generateAll } from '../generate/batched.ts';
@@ -42,13 +43,15 @@ export async function runInfer(ctx: InferContext): Promise<void> {
     { prefix: ctx.inputs.prefix, trainable: 'none' },
   );
   try {
-    const replies = await generateAll(model, prompts, generateOptions(p, tokenizer), {
+    const options = generateOptions(p, tokenizer);
+    const stops = stopTokenSet(model.config, options);
+    const replies = await generateAll(model, prompts, options, {
       size: p.batch_size,
       padId: tokenizer.padId,
       signal: ctx.signal,
       onBatch: ({ done, total }) => ctx.progress(done, total),
     });
-    const out = lines.map((l, i) => JSON.stringify({ line: l.line, reply: tokenizer.decode(replies[i]!, { skipSpecialTokens: true }).trim() }) + '\n');
+    const out = lines.map((l, i) => JSON.stringify({ line: l.line, reply: tokenizer.decode(withoutStopToken(replies[i]!, stops), { skipSpecialTokens: true }).trim() }) + '\n');
     writeFileSync(ctx.outputs.replies, out.join(''));
     ctx.summary(`${lines.length} conversations answered → ${ctx.artifactPaths.replies}`);
   } finally {

@@ -37,6 +37,26 @@ test('chat: streamed pieces make the reply; history grows and resets', async (t)
   }
 });
 
+test('chat: the reply stops before its stop token, streamed and kept alike', async (t) => {
+  const dir = sharedPath(t, 'fixtures/glm/tiny-f32');
+  if (!dir) return;
+  const model = await loadModel(dir);
+  try {
+    const prompt = CHARS.slice(0, 3).join('');
+    const free = await model.generate([chatPrompt(tokenizer, [{ role: 'user', content: prompt }])], { maxNewTokens: 4, eosTokenId: [] });
+    // An ordinary character as the stop token: were it decoded, it would show in the reply.
+    const stop = free[0]![2]!;
+    const before = free[0]!.slice(0, free[0]!.indexOf(stop));
+    const session = new ChatSession(model, tokenizer, { maxNewTokens: 4, eosTokenId: [], stopTokenIds: [stop] });
+    const pieces: string[] = [];
+    const answer = await session.reply(prompt, (p) => pieces.push(p));
+    assert.equal(answer, tokenizer.decode(before, { skipSpecialTokens: true }).trimStart());
+    assert.equal(pieces.join(''), answer);
+  } finally {
+    model.dispose();
+  }
+});
+
 test('chat: piped stdin, /reset and /exit, --help', async (t) => {
   const tiny = sharedPath(t, 'fixtures/glm/tiny-f32');
   if (!tiny) return;

@@ -35,11 +35,13 @@ test('batched generation: prompt order kept, stops at eos and max_new_tokens, no
     for (const [i, prompt] of PROMPTS.entries()) {
       assert.deepEqual((await model.generate([prompt], { maxNewTokens: 6, eosTokenId: [] }))[0], free[i], `row ${i}`);
     }
-    // Make row 0's third token the eos: that row stops before it, the others run on.
+    // Make row 0's third token the eos: that row ends with it, the others run on.
     const eos = free[0]![2]!;
     const stopped = await generateAll(model, PROMPTS, { maxNewTokens: 6, eosTokenId: eos }, batch);
-    assert.deepEqual(stopped[0], free[0]!.slice(0, free[0]!.indexOf(eos)));
-    for (const i of [1, 2]) assert.deepEqual(stopped[i], free[i]!.includes(eos) ? free[i]!.slice(0, free[i]!.indexOf(eos)) : free[i]);
+    const upToEos = (row: number[]) => (row.includes(eos) ? row.slice(0, row.indexOf(eos) + 1) : row);
+    assert.deepEqual(stopped[0], upToEos(free[0]!));
+    assert.equal(stopped[0]!.at(-1), eos);
+    for (const i of [1, 2]) assert.deepEqual(stopped[i], upToEos(free[i]!));
     const short = await generateAll(model, PROMPTS, { maxNewTokens: 2, eosTokenId: [] }, batch);
     assert.deepEqual(short, free.map((r) => r.slice(0, 2)));
     assert.equal(tf.memory().numTensors, before);

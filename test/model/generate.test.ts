@@ -1,7 +1,9 @@
 // Greedy decoding equals the reference's, with and without the KV cache; sampling is
-// reproducible from its seed; eos / stop tokens end a row; streaming sees every token.
+// reproducible from its seed; eos / stop tokens end a row and stay its last id (as in
+// Hugging Face); streaming sees every token.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { stopTokenSet, withoutStopToken } from '../../model/generate.ts';
 import { loadModel } from '../../model/load.ts';
 import { sharedPath } from '../shared.ts';
 import { readCases } from './helpers.ts';
@@ -37,7 +39,7 @@ for (const fixture of ['fixtures/glm/tiny-f32', 'fixtures/glm/tiny-f16-sharded']
   });
 }
 
-test('sampling is seeded, stops at eos / stop tokens, and streams every token', async (t) => {
+test('sampling is seeded, a row ends with its stop token as in Hugging Face, and every token streams', async (t) => {
   const dir = sharedPath(t, 'fixtures/glm/tiny-f32');
   if (!dir) return;
   const model = await loadModel(dir);
@@ -54,9 +56,11 @@ test('sampling is seeded, stops at eos / stop tokens, and streams every token', 
     const streamed: number[] = [];
     const stopAt = a[0]![3]!;
     const stopped = await model.generate(prompt, { ...opts, seed: 7, stopTokenIds: [stopAt], onToken: (id, row) => (assert.equal(row, 0), streamed.push(id)) });
-    const expected = a[0]!.slice(0, a[0]!.indexOf(stopAt));
+    const expected = a[0]!.slice(0, a[0]!.indexOf(stopAt) + 1);
+    assert.equal(expected.at(-1), stopAt);
     assert.deepEqual(stopped, [expected]);
     assert.deepEqual(streamed, expected);
+    assert.deepEqual(withoutStopToken(stopped[0]!, stopTokenSet(model.config, { ...opts, stopTokenIds: [stopAt] })), expected.slice(0, -1));
 
     // top-k 1 is greedy whatever the temperature
     const greedy = await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [] });
@@ -64,4 +68,15 @@ test('sampling is seeded, stops at eos / stop tokens, and streams every token', 
   } finally {
     model.dispose();
   }
+});
+
+test('the stop set is eosTokenId (config.json\'s by default) and stopTokenIds; only a last stop id is taken off', () => {
+  const config = { eosTokenIds: [2] };
+  assert.deepEqual([...stopTokenSet(config, {})], [2]);
+  assert.deepEqual([...stopTokenSet(config, { eosTokenId: [], stopTokenIds: [7] })], [7]);
+  assert.deepEqual([...stopTokenSet(config, { eosTokenId: 3, stopTokenIds: [7, 8] })], [3, 7, 8]);
+  const stops = new Set([2, 7]);
+  assert.deepEqual(withoutStopToken([5, 6, 2], stops), [5, 6]);
+  assert.deepEqual(withoutStopToken([5, 6, 9], stops), [5, 6, 9], 'cut at maxNewTokens: no stop token');
+  assert.deepEqual(withoutStopToken([], stops), []);
 });
