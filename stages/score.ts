@@ -17,8 +17,8 @@ export const scoreStage = defineStage({
   params: scoreParams,
   inputs: { generations: 'generations' },
   outputs: {
-    metrics: output('metrics', 'metrics.json', 'eval_loss, perplexity, rouge-1, rouge-2, rouge-l, bleu-4 (0-100), counts'),
-    predictions: output('predictions', 'predictions.jsonl', 'per example: prompt, reference, prediction, scores, loss'),
+    metrics: output('metrics', 'metrics.json', 'eval_loss, perplexity, rouge-1, rouge-2, rouge-l (0-100), bleu-4 (0-1), counts (empty_pairs scored 0, empty and truncated predictions)'),
+    predictions: output('predictions', 'predictions.jsonl', 'per example: prompt, reference, prediction, scores, empty (scored 0 for an empty text), loss'),
     report: output('report', 'report.html', 'self-contained HTML report: metrics and examples, worst first'),
   },
   packages: ['@node-rs/jieba'],
