@@ -97,6 +97,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
     outputs,
     artifactPaths: Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(ws.paths.artifacts, a.stage, spec.file)])),
     workDir,
+    forced: options.force?.has(a.stage) ?? false,
     projectDir: ws.paths.project,
     signal: options.signal,
     log: writeLog,
