@@ -190,6 +190,7 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
     if (edited.length) throw viewEdited(edited);
     const toRun = planned.filter((a) => a.state !== 'fresh');
     if (toRun.length) display.info(`glmflow: ${planned.length} stages, ${planned.length - toRun.length} fresh, ${toRun.length} to run or restore`);
+    ws.db.markKilledRuns(isAlive);
     const runId = ws.db.startRun(command);
     process.on('SIGINT', onSignal);
     const jobs = values.jobs ? Number(values.jobs) : availableParallelism();
@@ -351,10 +352,11 @@ async function gcCommand(pipeline: Pipeline, projectDir: string, print: (t: stri
   const ws = new Workspace(pipeline, projectDir);
   const lock = await ProjectLock.acquire(ws.paths.lock, { wait: true, command: 'gc', onWait: (m) => process.stderr.write(m + '\n') });
   try {
+    const killed = ws.db.markKilledRuns(isAlive);
     ws.db.forgetStages(pipeline.names);
     const dropped = ws.db.dropAllButLatest();
-    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects());
-    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}`);
+    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects(), ws.db.liveWorkNames());
+    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}${killed ? `; ${killed} run${killed === 1 ? '' : 's'} whose process was gone marked killed` : ''}`);
     return 0;
   } finally {
     lock.release();
