@@ -46,7 +46,7 @@ Commands
   run [stage...]        run the stages needed for the targets (default: all) that are stale
       --set stage.param=value   override a param (repeatable)      e.g. --set split.subset=0.2
       --config file.yaml        params per stage, e.g. "split: {subset: 0.2}"
-      --force stage             rerun a stage even if fresh (repeatable)
+      --force stage             rerun a stage even if fresh, from scratch: no resuming (repeatable)
       --dry-run                 print the plan, write nothing
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
@@ -55,9 +55,11 @@ Commands
   explain <stage>       the parts of a stage's cache key and what changed    [--json]
   dag                   the pipeline graph                [--format text|mermaid|dot]
   runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
-  gc                    delete cached outputs no longer referenced, print bytes freed
+  gc                    delete cached outputs no longer referenced, checkpoints of keys no
+                        longer used and killed runs' leftovers; print bytes freed
 %EXTRA%
-Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
+Every stage's latest outputs are in artifacts/<stage>/ (a copy: edit data/ or params, not these files;
+run stops and names any file edited there); logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
 --project DIR runs this pipeline in another project folder (its data/, artifacts/ and .glmflow/).
 
