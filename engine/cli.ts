@@ -11,7 +11,7 @@ import { describeChanges } from './key.ts';
 import { isAlive, ProjectLock } from './lock.ts';
 import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type ParamSources } from './params.ts';
 import type { Pipeline } from './pipeline.ts';
-import { plan, type Assessment } from './plan.ts';
+import { plan, viewEdited, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
 
 export interface ExtraCommand {
@@ -46,7 +46,7 @@ Commands
   run [stage...]        run the stages needed for the targets (default: all) that are stale
       --set stage.param=value   override a param (repeatable)      e.g. --set split.subset=0.2
       --config file.yaml        params per stage, e.g. "split: {subset: 0.2}"
-      --force stage             rerun a stage even if fresh (repeatable)
+      --force stage             rerun a stage even if fresh, from scratch: no resuming (repeatable)
       --dry-run                 print the plan, write nothing
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
@@ -55,9 +55,11 @@ Commands
   explain <stage>       the parts of a stage's cache key and what changed    [--json]
   dag                   the pipeline graph                [--format text|mermaid|dot]
   runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
-  gc                    delete cached outputs no longer referenced, print bytes freed
+  gc                    delete cached outputs no longer referenced, checkpoints of keys no
+                        longer used and killed runs' leftovers; print bytes freed
 %EXTRA%
-Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
+Every stage's latest outputs are in artifacts/<stage>/ (a copy: edit data/ or params, not these files;
+run stops and names any file edited there); logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
 --project DIR runs this pipeline in another project folder (its data/, artifacts/ and .glmflow/).
 
@@ -113,7 +115,7 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
 
     switch (command) {
       case 'run':
-        return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {});
+        return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {}, argv);
       case 'status':
         return withWorkspace(pipeline, projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
       case 'explain':
@@ -162,7 +164,7 @@ function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSour
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void, reporters: Readonly<Record<string, Reporter>>): Promise<number> {
+async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void, reporters: Readonly<Record<string, Reporter>>, argv: readonly string[]): Promise<number> {
   for (const t of [...targets, ...(values.force ?? [])]) pipeline.node(t);
   const force = new Set(values.force ?? []);
   const dryRun = Boolean(values['dry-run']);
@@ -182,11 +184,15 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
       print(planText(planned, 'would run'));
       return 0;
     }
-    const command = process.argv.slice(2).join(" ") || "run";
+    // As given, so the command printed to rerun keeps --set, --config and --project.
+    const command = argv.map(shellWord).join(' ');
     lock = await ProjectLock.acquire(ws.paths.lock, { wait: !values['no-wait'], command, onWait: (m) => display.info(m) });
     const planned = plan(ws, targets, { force });
+    const edited = planned.flatMap((a) => (a.view?.state === 'edited' ? a.view.files : []));
+    if (edited.length) throw viewEdited(edited);
     const toRun = planned.filter((a) => a.state !== 'fresh');
     if (toRun.length) display.info(`glmflow: ${planned.length} stages, ${planned.length - toRun.length} fresh, ${toRun.length} to run or restore`);
+    ws.db.markKilledRuns(isAlive);
     const runId = ws.db.startRun(command);
     process.on('SIGINT', onSignal);
     const jobs = values.jobs ? Number(values.jobs) : availableParallelism();
@@ -215,7 +221,7 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
       const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.stage);
       for (const f of failed) print(`\n✗ ${f.stage} failed: ${f.error}\n  log: ${f.logPath}`);
       if (skipped.length) print(`skipped because of the failure: ${skipped.join(', ')}`);
-      print(`fix the cause, then rerun: npx tsx pipeline.ts run ${targets.join(' ')}`.trimEnd() + ' (completed stages stay cached)');
+      print(`fix the cause, then rerun: npx tsx pipeline.ts ${command} (completed stages stay cached)`);
       return 1;
     }
     if (abort.signal.aborted) return 130;
@@ -228,16 +234,28 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
   }
 }
 
+/** An argument as a POSIX shell reads it back. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 function planText(planned: readonly Assessment[], verb: string): string {
   return table(
     ['stage', 'state', 'why'],
-    planned.map((a) => [a.stage, a.state === 'stale' ? verb : a.state, a.reasons.join('; ')]),
+    planned.map((a) => [a.stage, a.view?.state === 'edited' ? 'edited' : a.state === 'stale' ? verb : a.state, [...viewNotes(a), ...a.reasons].join('; ')]),
   );
+}
+
+/** What status says about artifacts/<stage>/ where it does not show the stage's latest outputs. */
+function viewNotes(a: Assessment): string[] {
+  if (a.view?.state === 'edited') return [`edited by hand: ${a.view.files.join(', ')} (no stage reads artifacts/: change data/ or params instead, then delete the edited files so the view is rebuilt)`];
+  if (a.view?.state === 'outdated' && a.state === 'fresh') return [`artifacts/${a.stage}/ does not show the cached outputs: run rebuilds it`];
+  return [];
 }
 
 function statusCommand(ws: Workspace, targets: string[], json: boolean, print: (t: string) => void): number {
   const planned = plan(ws, targets);
-  if (json) print(JSON.stringify(planned.map((a) => ({ stage: a.stage, state: a.state, reasons: a.reasons, key: a.key ?? null }))));
+  if (json) print(JSON.stringify(planned.map((a) => ({ stage: a.stage, state: a.state, reasons: [...viewNotes(a), ...a.reasons], key: a.key ?? null, view: a.view ?? null }))));
   else print(planText(planned, 'stale'));
   return 0;
 }
@@ -336,10 +354,11 @@ async function gcCommand(pipeline: Pipeline, projectDir: string, print: (t: stri
   const ws = new Workspace(pipeline, projectDir);
   const lock = await ProjectLock.acquire(ws.paths.lock, { wait: true, command: 'gc', onWait: (m) => process.stderr.write(m + '\n') });
   try {
+    const killed = ws.db.markKilledRuns(isAlive);
     ws.db.forgetStages(pipeline.names);
     const dropped = ws.db.dropAllButLatest();
-    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects());
-    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}`);
+    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects(), ws.db.liveWorkNames());
+    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}${killed ? `; ${killed} run${killed === 1 ? '' : 's'} whose process was gone marked killed` : ''}`);
     return 0;
   } finally {
     lock.release();

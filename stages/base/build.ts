@@ -1,6 +1,6 @@
 // Builds the base model for the base stage: a user's checkpoint folder passed
 // through, or the embedded small model created from a seed and pretrained.
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import { parseConfig } from '../../model/config.ts';
@@ -12,8 +12,8 @@ import { trainParams } from '../../train/params.ts';
 import { readTrainRows } from '../../train/rows.ts';
 import { train } from '../../train/trainer.ts';
 import type { BaseContext } from '../base.ts';
-import type { BaseDescriptor } from './model-files.ts';
-import { reportTraining } from '../train/report.ts';
+import { DESCRIPTOR_FILE, type BaseDescriptor } from '../../model/base-model.ts';
+import { reportTraining } from '../../train/report.ts';
 
 export async function buildBase(ctx: BaseContext): Promise<void> {
   const tokenizer = loadTokenizer(ctx.inputs.tokenizer);
@@ -22,9 +22,8 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
     if (tokenizer.kind === 'char') {
       throw new GlmflowError(`base.model is a ChatGLM3 checkpoint (${dir}) but the data was tokenized with the character-level tokenizer`, `tokenize with the model's own tokenizer: --set tokenize.tokenizer=${ctx.params.model}`);
     }
-    copyFileSync(path.join(dir, 'config.json'), ctx.outputs.config);
-    writeFileSync(ctx.outputs.weights, '');
-    writeFileSync(ctx.outputs.descriptor, JSON.stringify({ source: 'checkpoint', dir } satisfies BaseDescriptor) + '\n');
+    copyFileSync(path.join(dir, 'config.json'), path.join(ctx.outputs.model, 'config.json'));
+    writeFileSync(path.join(ctx.outputs.model, DESCRIPTOR_FILE), JSON.stringify({ source: 'checkpoint', dir } satisfies BaseDescriptor) + '\n');
     ctx.summary(`base model: ${dir}`);
     return;
   }
@@ -65,18 +64,18 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
       save_total_limit: 1,
       seed: p.seed,
     });
-    const result = await train(model, data, options, new Checkpoints(path.join(ctx.workDir, ctx.key)), {
+    const checkpoints = new Checkpoints(path.join(ctx.workDir, ctx.key));
+    // --force means pretrain again, not restore the finished checkpoint.
+    if (ctx.forced) rmSync(checkpoints.dir, { recursive: true, force: true });
+    const result = await train(model, data, options, checkpoints, {
       signal: ctx.signal,
       log: ctx.log,
       metric: ctx.metric,
       progress: (step, total, detail) => ctx.progress(step, total, detail),
     });
     const parameters = model.params.reduce((n, param) => n + param.shape.reduce((a, b) => a * b, 1), 0);
-    const dir = path.join(ctx.workDir, `${ctx.key}.model`);
-    await saveModel(model, dir);
-    copyFileSync(path.join(dir, 'config.json'), ctx.outputs.config);
-    copyFileSync(path.join(dir, 'model.safetensors'), ctx.outputs.weights);
-    writeFileSync(ctx.outputs.descriptor, JSON.stringify({ source: 'embedded', parameters, pretrainSteps: result.steps, finalLoss: result.lastTrainLoss } satisfies BaseDescriptor) + '\n');
+    await saveModel(model, ctx.outputs.model);
+    writeFileSync(path.join(ctx.outputs.model, DESCRIPTOR_FILE), JSON.stringify({ source: 'embedded', parameters, pretrainSteps: result.steps, finalLoss: result.lastTrainLoss } satisfies BaseDescriptor) + '\n');
     ctx.summary(`embedded base model: ${p.num_layers} layers, hidden ${p.hidden_size}, vocab ${config.vocabSize}, ${(parameters / 1e6).toFixed(2)}M parameters (${backend.name})`);
     for (const line of reportTraining(result)) ctx.summary(line);
   } finally {

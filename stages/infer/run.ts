@@ -5,7 +5,7 @@ import { GlmflowError } from '../../engine/errors.ts';
 import { isRole, type Message } from '../../formats/conversation.ts';
 import { stopTokenSet, withoutStopToken } from '../../model/generate.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
-import { openBaseModel } from '../base/model-files.ts';
+import { openBaseModel } from '../../model/base-model.ts';
 import { generateAll } from '../generate/batched.ts';
 import { generateOptions } from '../generate/params.ts';
 import { chatPrompt } from '../generate/prompt.ts';
@@ -39,7 +39,7 @@ export async function runInfer(ctx: InferContext): Promise<void> {
   const lines = readFileSync(file, 'utf8').split('\n').map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim());
   const prompts = lines.map((l) => chatPrompt(tokenizer, promptMessages(l.text, `${file}:${l.line}`)));
   const model = await openBaseModel(
-    { descriptor: ctx.inputs.base, config: ctx.inputs.baseConfig, weights: ctx.inputs.baseWeights },
+    ctx.inputs.base,
     { prefix: ctx.inputs.prefix, trainable: 'none' },
   );
   try {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ChatSession } from '../../chat/session.ts';
 import { loadModel } from '../../model/load.ts';
+import { generate } from '../../model/generate.ts';
 import { chatPrompt } from '../../stages/generate/prompt.ts';
 import { sharedPath } from '../shared.ts';
 import { CHARS, tokenizer, writeEvalFiles } from './fixture.ts';
@@ -43,7 +44,7 @@ test('chat: the reply stops before its stop token, streamed and kept alike', asy
   const model = await loadModel(dir);
   try {
     const prompt = CHARS.slice(0, 3).join('');
-    const free = await model.generate([chatPrompt(tokenizer, [{ role: 'user', content: prompt }])], { maxNewTokens: 4, eosTokenId: [] });
+    const free = await generate(model, [chatPrompt(tokenizer, [{ role: 'user', content: prompt }])], { maxNewTokens: 4, eosTokenId: [] });
     // An ordinary character as the stop token: were it decoded, it would show in the reply.
     const stop = free[0]![2]!;
     const before = free[0]!.slice(0, free[0]!.indexOf(stop));

@@ -3,7 +3,7 @@
 // Hugging Face); streaming sees every token.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { stopTokenSet, withoutStopToken } from '../../model/generate.ts';
+import { generate, stopTokenSet, withoutStopToken } from '../../model/generate.ts';
 import { loadModel } from '../../model/load.ts';
 import { sharedPath } from '../shared.ts';
 import { readCases } from './helpers.ts';
@@ -22,7 +22,7 @@ for (const fixture of ['fixtures/glm/tiny-f32', 'fixtures/glm/tiny-f16-sharded']
         ['batch (left padding)', cases.generation_batch_case],
       ] as const) {
         for (const useCache of [true, false]) {
-          const got = await model.generate(g.prompt_ids, {
+          const got = await generate(model, g.prompt_ids, {
             maxNewTokens: g.max_new_tokens,
             eosTokenId: [], // the reference never stops at eos
             useCache,
@@ -46,16 +46,16 @@ test('sampling is seeded, a row ends with its stop token as in Hugging Face, and
   try {
     const prompt = [[5, 6, 7, 8]];
     const opts = { maxNewTokens: 12, doSample: true, temperature: 0.9, topP: 0.9, topK: 50, repetitionPenalty: 1.2, eosTokenId: [] };
-    const a = await model.generate(prompt, { ...opts, seed: 7 });
-    const b = await model.generate(prompt, { ...opts, seed: 7 });
-    const c = await model.generate(prompt, { ...opts, seed: 8 });
+    const a = await generate(model, prompt, { ...opts, seed: 7 });
+    const b = await generate(model, prompt, { ...opts, seed: 7 });
+    const c = await generate(model, prompt, { ...opts, seed: 8 });
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
     assert.equal(a[0]!.length, 12);
 
     const streamed: number[] = [];
     const stopAt = a[0]![3]!;
-    const stopped = await model.generate(prompt, { ...opts, seed: 7, stopTokenIds: [stopAt], onToken: (id, row) => (assert.equal(row, 0), streamed.push(id)) });
+    const stopped = await generate(model, prompt, { ...opts, seed: 7, stopTokenIds: [stopAt], onToken: (id, row) => (assert.equal(row, 0), streamed.push(id)) });
     const expected = a[0]!.slice(0, a[0]!.indexOf(stopAt) + 1);
     assert.equal(expected.at(-1), stopAt);
     assert.deepEqual(stopped, [expected]);
@@ -63,8 +63,8 @@ test('sampling is seeded, a row ends with its stop token as in Hugging Face, and
     assert.deepEqual(withoutStopToken(stopped[0]!, stopTokenSet(model.config, { ...opts, stopTokenIds: [stopAt] })), expected.slice(0, -1));
 
     // top-k 1 is greedy whatever the temperature
-    const greedy = await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [] });
-    assert.deepEqual(await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [], doSample: true, topK: 1, temperature: 5, seed: 3 }), greedy);
+    const greedy = await generate(model, prompt, { maxNewTokens: 6, eosTokenId: [] });
+    assert.deepEqual(await generate(model, prompt, { maxNewTokens: 6, eosTokenId: [], doSample: true, topK: 1, temperature: 5, seed: 3 }), greedy);
   } finally {
     model.dispose();
   }
