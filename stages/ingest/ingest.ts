@@ -118,7 +118,7 @@ async function readCsv(file: string, relative: string, sink: IngestSink, options
 async function readWorkbook(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {
   const skipped: { name: string; headers: string[] }[] = [];
   let conversationSheets = 0;
-  for await (const sheet of readSheets(file)) {
+  for await (const sheet of readSheets(file, relative)) {
     let table: TableReader | undefined;
     let headers: string[] | undefined;
     let rows = 0;
