@@ -1,6 +1,7 @@
 // Reads every raw file into records.jsonl / rejected.jsonl and accounts for each
 // input unit. Exceptions are the user's to fix (unknown headers, labels,
 // encodings): they stop the stage rather than drop data silently.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import type { RecordRole } from '../../formats/record.ts';
@@ -15,6 +16,8 @@ import { readSheets } from './xlsx.ts';
 
 export interface IngestOptions {
   readonly projectDir: string;
+  /** Loader modules to run (ingest.loaders). Code among the raw files is never run. */
+  readonly loaders?: readonly string[];
   /** `auto`, or a WHATWG label (utf-8, gbk, …) for every CSV. */
   readonly encoding: string;
   readonly columns: ColumnOverrides;
@@ -37,7 +40,9 @@ export interface IngestReport {
   readonly notes: readonly string[];
 }
 
+/** `files`: the raw data files; loader modules come in `options.loaders`. */
 export async function ingest(files: readonly string[], outputs: { records: string; rejected: string }, options: IngestOptions): Promise<IngestReport> {
+  const loaders = options.loaders ?? [];
   let current = '';
   const sink = new IngestSink(outputs.records, outputs.rejected, new RoleMapper(options.roles), (units) => options.progress?.(units, current));
   const notes: string[] = [];
@@ -46,13 +51,14 @@ export async function ingest(files: readonly string[], outputs: { records: strin
     options.log(message);
   };
   try {
-    for (const file of files) {
+    for (const [file, loader] of [...files.map((f) => [f, false] as const), ...loaders.map((f) => [f, true] as const)]) {
       const relative = relativeTo(options.projectDir, file);
       current = relative;
       const before = { units: sink.unitsIn, byReason: new Map(sink.rejects.byReason) };
       // Examples of this file's rejects, not an earlier file's.
       sink.rejects.firstByReason.clear();
-      await readFile(file, relative, sink, options, note);
+      if (loader) await readLoader(file, relative, new ObjectReader(sink, options.columns));
+      else await readFile(file, relative, sink, options, note);
       options.log(`${relative}: ${sink.unitsIn - before.units} rows/lines`);
       const mostlyRejected = describeMostlyRejected(sink, before);
       if (mostlyRejected) note(`${relative}: ${mostlyRejected}`);
@@ -66,7 +72,7 @@ export async function ingest(files: readonly string[], outputs: { records: strin
     throw new Error(`ingest lost input: ${sink.unitsIn} in, ${sink.unitsAccepted} accepted, ${sink.rejects.total} rejected`);
   }
   return {
-    files: files.length,
+    files: files.length + loaders.length,
     unitsIn: sink.unitsIn,
     unitsAccepted: sink.unitsAccepted,
     records: sink.records.count,
@@ -86,13 +92,16 @@ const UNREADABLE_SPREADSHEETS = new Map([
 
 async function readFile(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {
   const extension = path.extname(file).toLowerCase();
+  // A file that failed to download or export, or a placeholder: said, since no rows come from it.
+  if ((await stat(file)).size === 0) return note(`${relative}: skipped, empty file (0 bytes)`);
   if (extension === '.csv' || extension === '.tsv') return readCsv(file, relative, sink, options);
   if (extension === '.xlsx' || extension === '.xlsm') return readWorkbook(file, relative, sink, options, note);
   const spreadsheet = UNREADABLE_SPREADSHEETS.get(extension);
   if (spreadsheet) throw new GlmflowError(`${relative}: ${spreadsheet} spreadsheets (${extension}) cannot be read`, 'open it and save it as .xlsx, or export it as CSV (UTF-8); or leave it out of ingest.glob');
   if (extension === '.jsonl' || extension === '.json') return readJsonFile(file, relative, new ObjectReader(sink, options.columns));
-  if (LOADER_EXTENSIONS.includes(extension)) return readLoader(file, relative, new ObjectReader(sink, options.columns));
-  note(`${relative}: skipped, not a data file (reads .xlsx, .xlsm, .csv, .tsv, .jsonl, .json and loader modules ${LOADER_EXTENSIONS.join(' ')})`);
+  // Raw data is what others send: code that arrives with it is not run.
+  if (LOADER_EXTENSIONS.includes(extension)) return note(`${relative}: not run: code among the raw files is never run; to read it as a loader module, list it in ingest.loaders (e.g. --set 'ingest.loaders=["loaders/db.ts"]') and keep it out of the raw folder`);
+  note(`${relative}: skipped, not a data file (reads .xlsx, .xlsm, .csv, .tsv, .jsonl and .json; loader modules come from ingest.loaders)`);
 }
 
 async function readCsv(file: string, relative: string, sink: IngestSink, options: IngestOptions): Promise<void> {
@@ -159,7 +168,7 @@ function describeMostlyRejected(sink: IngestSink, before: { units: number; byRea
   return `${rejected} of ${units} rows/lines rejected, ${count} for "${reason}"${example === undefined ? '' : ` (e.g. "${example}")`}: a column may be mapped to the wrong header or hold a format not read; see artifacts/ingest/rejected.jsonl`;
 }
 
-function relativeTo(projectDir: string, file: string): string {
+export function relativeTo(projectDir: string, file: string): string {
   const relative = path.relative(projectDir, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
 }
