@@ -4,10 +4,10 @@ import { leftOutOf } from '../../engine/files.ts';
 import { ingest, relativeTo } from './ingest.ts';
 
 export async function runIngest(ctx: IngestContext): Promise<void> {
-  const { encoding, columns, roles, unknownLabels } = ctx.params;
+  const { encoding, columns, roles, unknownLabels, workers } = ctx.params;
   const loaders = new Set(ctx.files.loaders);
   const raw = ctx.files.raw.filter((file) => !loaders.has(file));
-  const report = await ingest(raw, ctx.outputs, { projectDir: ctx.projectDir, loaders: [...loaders], encoding, columns, roles, unknownLabels, log: (m) => ctx.log(m), progress: (units, file) => ctx.progress(units, undefined, `rows/lines read, now ${file}`) });
+  const report = await ingest(raw, ctx.outputs, { projectDir: ctx.projectDir, loaders: [...loaders], workers, encoding, columns, roles, unknownLabels, log: (m) => ctx.log(m), progress: (units, file) => ctx.progress(units, undefined, `rows/lines read, now ${file}`) });
   ctx.summary(`${report.files} files: ${report.unitsIn} rows/lines in = ${report.unitsAccepted} read (${report.records} records) + ${report.rejected} rejected (${report.rejectedByReason})`);
   for (const note of report.notes) ctx.summary(note);
   // Links the file listing did not follow: said, since their data (if any) was not read.
