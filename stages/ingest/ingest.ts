@@ -12,7 +12,6 @@ import { conversationColumns, mapColumns, RoleMapper, type ColumnOverrides } fro
 import { ObjectReader } from './objects.ts';
 import { IngestSink } from './sink.ts';
 import { cellText, TableReader } from './table.ts';
-import { readSheets } from './xlsx.ts';
 
 export interface IngestOptions {
   readonly projectDir: string;
@@ -158,6 +157,8 @@ export async function readCsv(file: string, relative: string, sink: IngestSink, 
 async function readWorkbook(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {
   const skipped: { name: string; headers: string[] }[] = [];
   let conversationSheets = 0;
+  // Loaded here: exceljs takes a good part of a second to import, which a worker thread reading CSV should not pay.
+  const { readSheets } = await import('./xlsx.ts');
   for await (const sheet of readSheets(file, relative)) {
     let table: TableReader | undefined;
     let headers: string[] | undefined;

@@ -27,15 +27,18 @@ export async function ingestInWorkers(files: readonly string[], loaders: readonl
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (options.rangeBytes === undefined && total < PARALLEL_MIN_BYTES) return undefined;
   const rangeBytes = options.rangeBytes ?? Math.ceil(total / (RANGES_PER_THREAD * threads));
-  const pool = new TaskPool<typeof tasks>(WORKER_URL, threads);
   const dir = await mkdtemp(path.join(path.dirname(outputs.records), '.ingest-parts-'));
+  let pool: TaskPool<typeof tasks> | undefined;
   try {
     const units = await planUnits(files, sizes, loaders, rangeBytes, dir, options);
+    // One file that cannot be cut (an xlsx workbook, say) is read on this thread.
+    if (units.length < 2) return undefined;
+    pool = new TaskPool<typeof tasks>(WORKER_URL, threads);
     const done = units.map(() => 0);
     let current = '';
     const results = await Promise.allSettled(
       units.map((unit, index) =>
-        pool.run('read', unit, (unitsIn) => {
+        pool!.run('read', unit, (unitsIn) => {
           done[index] = unitsIn;
           current = unit.relative;
           options.progress?.(done.reduce((sum, n) => sum + n, 0), current);
@@ -50,7 +53,7 @@ export async function ingestInWorkers(files: readonly string[], loaders: readonl
     await joinFiles(outputs.rejected, units.map((unit) => unit.rejectedFile));
     return report;
   } finally {
-    await pool.close();
+    await pool?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
