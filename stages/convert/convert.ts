@@ -56,6 +56,10 @@ export async function convert(recordsFile: string, outputs: { conversations: str
   const dir = await mkdtemp(path.join(scratchDir, 'convert-'));
   const rejects = new RejectLog(outputs.rejected);
   let closed = false;
+  const closeRejects = async (): Promise<void> => {
+    closed = true;
+    await rejects.close();
+  };
   try {
     const size = (await stat(recordsFile)).size;
     const buckets = Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(size / bucketBytes)));
@@ -64,7 +68,7 @@ export async function convert(recordsFile: string, outputs: { conversations: str
     const parallel = workers > 1 && (options.rangeBytes !== undefined || size >= PARALLEL_MIN_BYTES);
     // A few ranges per thread, so that a thread that starts late or runs slow still finds work.
     const ranges = parallel ? await lineRanges(recordsFile, size, options.rangeBytes ?? Math.ceil(size / (RANGES_PER_THREAD * workers))) : [{ start: 0, end: size }];
-    let result: { recordsIn: number; kept: number; messages: number };
+    let result: { recordsIn: number; kept: number; messages: number; rejectParts?: string[] };
     if (ranges.length < 2) {
       const recordsIn = await partition(recordsFile, ranges[0]!, buckets, (index) => bucketFile(index, 'records'), (entry) => rejects.reject(entry));
       let kept = 0;
@@ -77,15 +81,17 @@ export async function convert(recordsFile: string, outputs: { conversations: str
       }
       result = { recordsIn: recordsIn.records, kept, messages };
     } else {
-      result = await convertInWorkers(recordsFile, ranges, buckets, bucketFile, rejects, outputs.rejected, workers, progress);
-      closed = true;
+      result = await convertInWorkers(recordsFile, ranges, buckets, bucketFile, rejects, workers, progress);
     }
+    await closeRejects();
+    // The buckets' rejects follow the partition's, as one thread writes them.
+    if (result.rejectParts) await joinFiles(outputs.rejected, result.rejectParts, true);
     const conversations = await mergeInOrder(Array.from({ length: buckets }, (_, index) => bucketFile(index, 'conversations')), outputs.conversations);
     const { recordsIn, kept, messages } = result;
     if (recordsIn !== kept + rejects.total) throw new Error(`convert lost records: ${recordsIn} in, ${kept} kept, ${rejects.total} rejected`);
     return { recordsIn, kept, conversations, messages, rejected: rejects.total, rejectedByReason: rejects.describe() };
   } finally {
-    if (!closed) await rejects.close();
+    if (!closed) await closeRejects();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -93,8 +99,8 @@ export async function convert(recordsFile: string, outputs: { conversations: str
 /**
  * The parallel path: each range partitioned by a worker into its own buckets (line numbers
  * counted from the range's start, then shifted), then each bucket grouped by a worker from
- * its ranges' parts in order. Rejects are written as one thread writes them: the partition's
- * in line order, then each bucket's in bucket order. Closes `rejects`.
+ * its ranges' parts in order. The partition's rejects go to `rejects` in line order; each
+ * bucket's are in its own file, returned in bucket order.
  */
 async function convertInWorkers(
   recordsFile: string,
@@ -102,10 +108,9 @@ async function convertInWorkers(
   buckets: number,
   bucketFile: (index: number, kind: string, range?: number) => string,
   rejects: RejectLog,
-  rejectedFile: string,
   workers: number,
   progress: (done: number, total: number) => void,
-): Promise<{ recordsIn: number; kept: number; messages: number }> {
+): Promise<{ recordsIn: number; kept: number; messages: number; rejectParts: string[] }> {
   const pool = new TaskPool<typeof tasks>(WORKER_URL, workers);
   try {
     const parts = await Promise.all(ranges.map((range, r) => pool.run('partition', { recordsFile, range, buckets, dir: path.dirname(bucketFile(0, 'records', r)), rangeIndex: r })));
@@ -133,9 +138,12 @@ async function convertInWorkers(
       }),
     );
     rejects.addWrittenElsewhere(converted.flatMap((bucket) => bucket.byReason));
-    await rejects.close();
-    await joinFiles(rejectedFile, Array.from({ length: buckets }, (_, index) => bucketFile(index, 'rejected')), true);
-    return { recordsIn, kept: converted.reduce((sum, bucket) => sum + bucket.kept, 0), messages: converted.reduce((sum, bucket) => sum + bucket.messages, 0) };
+    return {
+      recordsIn,
+      kept: converted.reduce((sum, bucket) => sum + bucket.kept, 0),
+      messages: converted.reduce((sum, bucket) => sum + bucket.messages, 0),
+      rejectParts: Array.from({ length: buckets }, (_, index) => bucketFile(index, 'rejected')),
+    };
   } finally {
     await pool.close();
   }
