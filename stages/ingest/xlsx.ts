@@ -56,7 +56,7 @@ async function* rowsOf(worksheet: AsyncIterable<ExcelJS.Row>, name: string, at: 
  * never finish: nothing left for the process to wait on (its input read to the end) while the
  * step is still pending. Without this the process exits in silence, mid-run.
  */
-function guarded<T>(step: Promise<T>, name: string, at: { readonly sheet: string | undefined; readonly row: number }): Promise<T> {
+export function guarded<T>(step: Promise<T>, name: string, at: { readonly sheet: string | undefined; readonly row: number }): Promise<T> {
   const where = (): string => (at.sheet === undefined ? name : `${name}, sheet "${at.sheet}"${at.row > 0 ? ` after row ${at.row}` : ''}`);
   return new Promise((resolve, reject) => {
     const stuck = (): void => reject(new GlmflowError(`${where()}: the workbook ended before its data did`, REPAIR_HINT));

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import ExcelJS from 'exceljs';
 import { GlmflowError } from '../../engine/errors.ts';
 import type { SourceRecord } from '../../formats/record.ts';
@@ -108,4 +109,13 @@ test('cell text holding an XML entity literally arrives exactly as Excel shows i
   await shared.xlsx.writeFile(sharedFile);
   const { records } = await ingestFiles(dir, [file, sharedFile]);
   assert.deepEqual(records.map((r) => r.text), [text, text, text]);
+});
+
+test('a reader step that can never finish ends in an error naming the place, not in a silent exit', () => {
+  // A promise nothing will settle, as exceljs's was on some cut workbooks: the process would exit with code 13 and say nothing.
+  const script = `import { guarded } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../../stages/ingest/xlsx.ts', import.meta.url))).href)};
+try { await guarded(new Promise(() => {}), 'stuck.xlsx', { sheet: '聊天记录', row: 41 }); } catch (error) { console.log(error.message); }`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'stuck.xlsx, sheet "聊天记录" after row 41: the workbook ended before its data did');
 });
