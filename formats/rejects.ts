@@ -11,6 +11,12 @@ export interface Rejected extends Location {
   readonly detail?: string;
 }
 
+/** `reason ×count, …` sorted by count (ties in first-seen order), or `none`. */
+export function describeReasons(byReason: ReadonlyMap<string, number>): string {
+  const parts = [...byReason].sort((a, b) => b[1] - a[1]).map(([reason, count]) => `${reason} ×${count}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
 export class RejectLog {
   readonly #writer: JsonlWriter;
   readonly byReason = new Map<string, number>();
@@ -30,10 +36,17 @@ export class RejectLog {
     return this.#writer.write(entry);
   }
 
+  /** Counts entries that another writer put in the same file (a worker's part, appended after this log is closed). */
+  addWrittenElsewhere(counts: Iterable<readonly [string, number]>): void {
+    for (const [reason, count] of counts) {
+      this.total += count;
+      this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + count);
+    }
+  }
+
   /** `reason ×count, …` sorted by count, or `none`. */
   describe(): string {
-    const parts = [...this.byReason].sort((a, b) => b[1] - a[1]).map(([reason, count]) => `${reason} ×${count}`);
-    return parts.length ? parts.join(', ') : 'none';
+    return describeReasons(this.byReason);
   }
 
   close(): Promise<void> {

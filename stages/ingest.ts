@@ -1,5 +1,6 @@
 // ingest: raw shop exports (xlsx, CSV, JSONL/JSON, loader modules) → one
 // normalized record per message, plus every row it could not read and why.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { defineStage, output, type StageContext } from '../engine/stage.ts';
 import { COLUMN_NAMES } from './ingest/mapping.ts';
@@ -17,6 +18,8 @@ const params = z.object({
   roles: z.record(z.string(), z.enum(['user', 'assistant', 'system', 'notice'])).default({}),
   /** Unknown sender labels stop the stage (`error`) or send their rows to rejected.jsonl (`reject`). */
   unknownLabels: z.enum(['error', 'reject']).default('error'),
+  /** Threads reading files and ranges of large CSV files at once (1: the stage's own thread); used for 16 MiB of files or more. Does not change results. */
+  workers: z.number().int().min(1).max(64).default(availableParallelism()),
 });
 
 export const ingestStage = defineStage({
@@ -25,6 +28,7 @@ export const ingestStage = defineStage({
   description: 'read raw exports into normalized message records',
   params,
   inputs: {},
+  untracked: ['workers'],
   files: (p) => ({ raw: p.glob, loaders: p.loaders }),
   outputs: {
     records: output('records', 'records.jsonl', 'one message per line: file, sheet, row/line, session, time, label, role, text'),

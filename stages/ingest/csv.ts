@@ -13,7 +13,7 @@ import { TEXT, UTF8_BYTES, type CellForm } from './cell-form.ts';
 const SNIFF_BYTES = 1 << 20;
 const READ_BYTES = 1 << 20;
 // Smaller pieces for the parser: a chunk's rows stay alive until they are written; 16K characters measured a little faster than whole reads.
-const PARSE_CHARS = 1 << 14;
+export const PARSE_CHARS = 1 << 14;
 
 /**
  * The encoding of a CSV file: a BOM decides; otherwise UTF-8 when the first
@@ -106,10 +106,15 @@ class Decoder extends Transform {
  */
 class Utf8Bytes extends Transform {
   #tail: Buffer | undefined;
-  #offset = 0;
+  #offset: number;
 
-  constructor(readonly file: string) {
+  /** `offset`: where the bytes start in the file (0 but for a range of it). */
+  constructor(
+    readonly file: string,
+    offset = 0,
+  ) {
     super({ readableObjectMode: true });
+    this.#offset = offset;
   }
 
   override _transform(read: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -142,24 +147,35 @@ function wholeCharacters(bytes: Uint8Array): number {
   return bytes.length - lead < size ? lead : bytes.length;
 }
 
+/** A UTF-8 file's rows from `start` to `end` (bytes), parsed with the delimiter and line break papaparse found for the whole file (csv-ranges.ts). */
+export interface CsvPart {
+  readonly start: number;
+  readonly end: number;
+  readonly firstRow: number;
+  readonly delimiter: string;
+  readonly newline: '\n' | '\r\n';
+}
+
 /**
  * Calls `onRows` with each chunk of parsed rows (arrays of cell strings, header
  * row included) and the 1-based row number of the chunk's first row. When it
- * returns a promise (the output is behind), parsing waits for it.
+ * returns a promise (the output is behind), parsing waits for it. With `part`,
+ * only those rows of a UTF-8 file.
  */
-export function parseCsv(file: string, encoding: string, onRows: (rows: string[][], firstRow: number) => Promise<void> | undefined): Promise<void> {
+export function parseCsv(file: string, encoding: string, onRows: (rows: string[][], firstRow: number) => Promise<void> | undefined, part?: CsvPart): Promise<void> {
   return new Promise((resolve, reject) => {
     // 1 MiB reads: with the 64 KiB default the parser waited on the disk a quarter of the time.
-    const input = createReadStream(file, { highWaterMark: READ_BYTES });
-    const text = input.pipe(csvCellForm(encoding) === UTF8_BYTES ? new Utf8Bytes(file) : new Decoder(file, encodingName(encoding)));
+    const input = createReadStream(file, { highWaterMark: READ_BYTES, ...(part && { start: part.start, end: part.end - 1 }) });
+    const text = input.pipe(csvCellForm(encoding) === UTF8_BYTES ? new Utf8Bytes(file, part?.start) : new Decoder(file, encodingName(encoding)));
     const fail = (error: unknown): void => {
       input.destroy();
       reject(error);
     };
     input.on('error', fail);
     text.on('error', fail);
-    let nextRow = 1;
+    let nextRow = part?.firstRow ?? 1;
     Papa.parse<string[]>(text, {
+      ...(part && { delimiter: part.delimiter, newline: part.newline }),
       chunk(results, parser) {
         const firstRow = nextRow;
         nextRow += results.data.length;

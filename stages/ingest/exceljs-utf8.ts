@@ -1,8 +1,12 @@
 // exceljs 4.4's streaming reader decodes each zip chunk to text on its own
 // (utils/parse-sax.js), so a Chinese character split across two chunks turns
 // into U+FFFD: on large sheets sender labels and messages come out garbled
-// (seen on the 1M-row benchmark file). This loads exceljs's WorkbookReader with
-// a parse-sax that decodes the chunks as one stream; everything else is exceljs's.
+// (seen on the 1M-row benchmark file). It also decodes XML entities in string
+// cells (t="str", inlineStr, a formula's text result) a second time after the
+// XML parser did, so a cell whose text is `&gt;` came out as `>`. This loads
+// exceljs's WorkbookReader with a parse-sax that decodes the chunks as one stream
+// and a worksheet reader that takes the parser's text as it is; everything else
+// is exceljs's.
 import { createRequire } from 'node:module';
 import { TextDecoder } from 'node:util';
 import type ExcelJS from 'exceljs';
@@ -31,17 +35,28 @@ async function* parseSax(chunks: AsyncIterable<Uint8Array | string>): AsyncGener
   }
 }
 
+// saxes has decoded the entities already: the worksheet reader's second decoding must leave the text as it is.
+const utils = require('exceljs/lib/utils/utils.js') as Record<string, unknown>;
+const onceDecodedUtils = { ...utils, xmlDecode: (text: string) => text };
+
 function loadWorkbookReader(): typeof ExcelJS.stream.xlsx.WorkbookReader {
-  const parseSaxPath = require.resolve('exceljs/lib/utils/parse-sax.js');
-  // The readers capture parse-sax when first loaded: load fresh copies that see ours.
+  const replacements = new Map<string, unknown>([
+    [require.resolve('exceljs/lib/utils/parse-sax.js'), parseSax],
+    [require.resolve('exceljs/lib/utils/utils.js'), onceDecodedUtils],
+  ]);
+  // The readers capture their modules when first loaded: load fresh copies that see ours, after the rest of
+  // exceljs is loaded with the real ones (the xforms decode entities themselves and must keep doing so).
+  require('exceljs');
   for (const module of ['exceljs/lib/stream/xlsx/workbook-reader.js', 'exceljs/lib/stream/xlsx/worksheet-reader.js']) delete require.cache[require.resolve(module)];
-  const original = require.cache[parseSaxPath];
-  require.cache[parseSaxPath] = { id: parseSaxPath, filename: parseSaxPath, loaded: true, exports: parseSax } as unknown as NodeJS.Module;
+  const originals = new Map([...replacements.keys()].map((file) => [file, require.cache[file]]));
+  for (const [file, exports] of replacements) require.cache[file] = { id: file, filename: file, loaded: true, exports } as unknown as NodeJS.Module;
   try {
     return require('exceljs/lib/stream/xlsx/workbook-reader.js') as typeof ExcelJS.stream.xlsx.WorkbookReader;
   } finally {
-    if (original) require.cache[parseSaxPath] = original;
-    else delete require.cache[parseSaxPath];
+    for (const [file, original] of originals) {
+      if (original) require.cache[file] = original;
+      else delete require.cache[file];
+    }
   }
 }
 

@@ -95,6 +95,15 @@ export class RoleMapper {
     return role;
   }
 
+  /** Adds the unknown labels another mapper saw (a worker's, on a later part of the input). */
+  addUnknown(unknown: Iterable<readonly [string, { count: number; first: string }]>): void {
+    for (const [label, { count, first }] of unknown) {
+      const seen = this.unknown.get(label);
+      if (seen) seen.count += count;
+      else this.unknown.set(label, { count, first });
+    }
+  }
+
   /** The error for the unknown labels seen, or undefined when there were none. */
   unknownLabelsError(): GlmflowError | undefined {
     if (this.unknown.size === 0) return undefined;

@@ -59,12 +59,19 @@ test('export errors: unknown format, a run without metrics, a typo in an option'
 
 test('with WANDB_API_KEY but no @wandb/sdk installed, the export still succeeds and says W&B got nothing', async () => {
   const { project } = recordedProject();
+  // A package name that is not installed stands for the SDK: the real import fails as it does without @wandb/sdk, and nothing reaches the network.
+  const absent = '@wandb/sdk-not-installed';
+  await assert.rejects(import(absent), { code: 'ERR_MODULE_NOT_FOUND' });
   process.env['WANDB_API_KEY'] = 'test-key';
+  let text = '';
+  const notes: string[] = [];
   try {
-    assert.match(await exportText(project, '--format', 'jsonl'), /"series":"eval"/);
+    assert.equal(await exportCommand(['split', 'train'], ['--format', 'jsonl'], project, (t) => (text += t), { note: (line) => notes.push(line), wandbSdk: absent }), 0);
   } finally {
     delete process.env['WANDB_API_KEY'];
   }
+  assert.match(text, /"series":"eval"/);
+  assert.deepEqual(notes, [`W&B: metrics not sent (${absent} is not installed: npm install --no-save ${absent}); nothing else is affected`]);
 });
 
 test('W&B unreachable, hanging or working: a line saying what happened, never a rejection', async () => {

@@ -3,13 +3,14 @@
 // project whose pipeline fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleDb } from '../../watch/schedule/schedule-db.ts';
 import { missedRuns, Scheduler, type Job, type OverlapPolicy } from '../../watch/schedule/scheduler.ts';
 import { crontab, onCalendar, systemdUnits } from '../../watch/schedule/os-schedule.ts';
+import { reportMissed } from '../../watch/schedule/command.ts';
 import { cli } from './project.ts';
 
 const EVERY_SECOND = '* * * * * *';
@@ -83,18 +84,56 @@ test('OS-level equivalents: crontab with flock for skip and queue, systemd timer
   assert.match(systemdUnits(s), /ExecStart=\/usr\/bin\/env npx tsx pipeline.ts run score --set split.subset=1/);
 });
 
-test('schedule command: a failing pipeline gives a ✗ line and a non-zero status; the next start reports missed runs', () => {
+test('missed runs at start, on a given clock: reported and recorded; with --catch-up the latest is left to run now', () => {
+  const db = new ScheduleDb(mkdtempSync(path.join(tmpdir(), 'glmflow-schedule-')));
+  const hourly = '0 * * * *';
+  const id = db.start(hourly, 'score', Date.parse('2026-03-01T10:00:00Z'));
+  db.finish(id, 'ok', 0, '');
+  const lines: string[] = [];
+  const noLines: string[] = [];
+  const at = (iso: string) => new Date(iso);
+  assert.equal(reportMissed(db, hourly, 'score', false, (l) => lines.push(l), at('2026-03-01T10:59:59Z')), undefined);
+  assert.deepEqual(lines, noLines, 'nothing was due yet');
+  assert.equal(reportMissed(db, hourly, 'score', false, (l) => lines.push(l), at('2026-03-01T12:30:00Z')), undefined);
+  assert.deepEqual(lines, [
+    'schedule: missed 2 run(s) since 2026-03-01T10:00:00.000Z while the scheduler was down: 2026-03-01T11:00:00.000Z, 2026-03-01T12:00:00.000Z',
+    'schedule: --catch-up would run the latest of them now',
+  ]);
+  // Recorded: the next start reports only what it missed itself, and --catch-up hands back the latest to run.
+  lines.length = 0;
+  const due = reportMissed(db, hourly, 'score', true, (l) => lines.push(l), at('2026-03-01T14:10:00Z'));
+  assert.equal(due?.toISOString(), '2026-03-01T14:00:00.000Z');
+  assert.deepEqual(lines, [
+    'schedule: missed 2 run(s) since 2026-03-01T12:00:00.000Z while the scheduler was down: 2026-03-01T13:00:00.000Z, 2026-03-01T14:00:00.000Z',
+    'schedule: catching up: running the one due 2026-03-01T14:00:00.000Z now (--catch-up)',
+  ]);
+  assert.deepEqual(db.runs().map((r) => [r.status, new Date(r.dueAt).toISOString().slice(11, 13)]), [['missed', '13'], ['missed', '12'], ['missed', '11'], ['ok', '10']]);
+  db.close();
+});
+
+test('schedule command: a failing pipeline gives a ✗ line and a non-zero status', () => {
   const project = mkdtempSync(path.join(tmpdir(), 'glmflow-schedule-cli-'));
   const first = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1');
   assert.equal(first.status, 1, first.stderr + first.stdout);
   assert.match(first.stdout, /schedule: ✗ run 1 failed with exit status 2: error: .* \(log .*\.glmflow\/logs\/schedule\/.*\.log\)/);
   assert.match(first.stdout, /stopped after 1 run\(s\), 1 failed/);
-  const second = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1');
-  assert.match(second.stdout, /schedule: missed \d+ run\(s\) since .* while the scheduler was down/);
-  assert.match(second.stdout, /--catch-up would run the latest of them now/);
-  // With --catch-up the latest missed run starts at once, before any tick, and counts towards --max-runs.
-  const third = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1', '--catch-up');
-  assert.match(third.stdout, /schedule: catching up: running the one due (\S+) now \(--catch-up\)\n[^]*schedule: run \d+ \(due \1\) started: split/);
-  assert.match(third.stdout, /stopped after 1 run\(s\), 1 failed/);
   assert.match(cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'nope').stderr, /unknown target "nope"/);
+});
+
+test('schedule command: the next start reports missed runs, and with --catch-up runs the latest at once', () => {
+  const project = mkdtempSync(path.join(tmpdir(), 'glmflow-schedule-cli-'));
+  // A run recorded a minute ago: however long this takes, at least 59 one-second runs were missed since.
+  mkdirSync(path.join(project, '.glmflow'));
+  const db = new ScheduleDb(path.join(project, '.glmflow'));
+  const last = Math.floor((Date.now() - 60_000) / 1000) * 1000;
+  db.finish(db.start(EVERY_SECOND, 'split', last), 'failed', 2, '');
+  db.close();
+  // The catch-up starts at once, before any tick, and counts towards --max-runs.
+  const run = cli(project, 'schedule', '--cron', EVERY_SECOND, '--target', 'split', '--max-runs', '1', '--catch-up');
+  const missed = /schedule: missed (\d+) run\(s\) since (\S+) while the scheduler was down/.exec(run.stdout);
+  assert.ok(missed, run.stdout + run.stderr);
+  assert.ok(Number(missed[1]) >= 59, missed[0]);
+  assert.equal(missed[2], new Date(last).toISOString());
+  assert.match(run.stdout, /schedule: catching up: running the one due (\S+) now \(--catch-up\)\n[^]*schedule: run \d+ \(due \1\) started: split/);
+  assert.match(run.stdout, /stopped after 1 run\(s\), 1 failed/);
 });

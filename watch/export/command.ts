@@ -25,7 +25,21 @@ $WANDB_PROJECT, default glmflow) if @wandb/sdk is installed
 says so and the export still succeeds.
 `;
 
-export async function exportCommand(stages: readonly string[], argv: readonly string[], projectDir: string, print: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
+export interface ExportOptions {
+  /** Where the W&B line goes (default: standard error). */
+  readonly note?: (line: string) => void;
+  /** The W&B SDK's package name (tests name one that is not installed). */
+  readonly wandbSdk?: string;
+}
+
+export async function exportCommand(
+  stages: readonly string[],
+  argv: readonly string[],
+  projectDir: string,
+  print: (text: string) => void = (t) => void process.stdout.write(t),
+  options: ExportOptions = {},
+): Promise<number> {
+  const { note = (line) => void process.stderr.write(`${line}\n`) } = options;
   const args = commandArgs('export', argv, { format: { type: 'string' }, out: { type: 'string' } }, EXPORT_HELP, projectDir, print);
   if (!args) return 0;
   const { values, positionals } = args;
@@ -44,7 +58,8 @@ export async function exportCommand(stages: readonly string[], argv: readonly st
     } else print(text);
     if (process.env['WANDB_API_KEY']) {
       const params = history.attempts('train', 1000).find((a) => a.runId === run)?.params ?? {};
-      process.stderr.write((await sendToWandb(rows, { project: process.env['WANDB_PROJECT'] ?? 'glmflow', name: `glmflow-run-${run}`, config: { ...params } })) + '\n');
+      const sdk = options.wandbSdk === undefined ? {} : { sdk: options.wandbSdk };
+      note(await sendToWandb(rows, { project: process.env['WANDB_PROJECT'] ?? 'glmflow', name: `glmflow-run-${run}`, config: { ...params }, ...sdk }));
     }
     return 0;
   } finally {

@@ -17,6 +17,8 @@ export interface WandbOptions {
   readonly config: Record<string, unknown>;
   /** Loads the SDK; tests inject failing or hanging ones. */
   readonly load?: () => Promise<Wandb>;
+  /** The SDK's package name, imported by the default `load` (tests name one that is not installed). */
+  readonly sdk?: string;
   readonly timeoutMs?: number;
 }
 
@@ -24,7 +26,8 @@ const SDK = '@wandb/sdk';
 
 /** Sends the rows; resolves to a line saying what happened, never rejects. */
 export async function sendToWandb(rows: readonly Omit<MetricRow, 'run'>[], options: WandbOptions): Promise<string> {
-  const load = options.load ?? (async () => ((await import(SDK)) as { default: Wandb }).default);
+  const sdk = options.sdk ?? SDK;
+  const load = options.load ?? (() => importSdk(sdk));
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -37,6 +40,15 @@ export async function sendToWandb(rows: readonly Omit<MetricRow, 'run'>[], optio
     return `W&B: metrics not sent (${(error as Error).message}); nothing else is affected`;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+async function importSdk(sdk: string): Promise<Wandb> {
+  try {
+    return ((await import(sdk)) as { default: Wandb }).default;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new Error(`${sdk} is not installed: npm install --no-save ${sdk}`);
+    throw error;
   }
 }
 

@@ -68,7 +68,7 @@ export async function scheduleCommand(pipeline: Pipeline, argv: readonly string[
   mkdirSync(logDir, { recursive: true });
   const db = new ScheduleDb(paths.state);
   try {
-    const catchUp = reportMissed(db, values.cron, target, values['catch-up'] === true, print);
+    const catchUp = reportMissed(db, values.cron, target, values['catch-up'] === true, print, new Date());
     const job: Job = (signal) => runPipeline(script, [...runArgs, '--project', args.projectDir], path.join(logDir, `${new Date().toISOString().replaceAll(':', '-')}.log`), signal);
     const scheduler = new Scheduler({ cron: values.cron, target, overlap, log: print, ...(maxRuns === undefined ? {} : { maxRuns }) }, job, db);
     print(`schedule: ${target} on "${values.cron}" (overlap ${overlap}), next run ${scheduler.nextRun()?.toISOString() ?? 'never'}; Ctrl-C stops`);
@@ -85,13 +85,13 @@ export async function scheduleCommand(pipeline: Pipeline, argv: readonly string[
 }
 
 /**
- * Reports (and records) the runs missed while no scheduler ran; with `catchUp`, the
- * latest of them is left unrecorded and returned, to be run now.
+ * Reports (and records) the runs missed while no scheduler ran, up to `now`; with `catchUp`,
+ * the latest of them is left unrecorded and returned, to be run now.
  */
-function reportMissed(db: ScheduleDb, cron: string, target: string, catchUp: boolean, print: (line: string) => void): Date | undefined {
+export function reportMissed(db: ScheduleDb, cron: string, target: string, catchUp: boolean, print: (line: string) => void, now: Date): Date | undefined {
   const last = db.lastDue(cron, target);
   if (last === undefined) return undefined;
-  const missed = missedRuns(cron, new Date(last), new Date());
+  const missed = missedRuns(cron, new Date(last), now);
   if (!missed.length) return undefined;
   const shown = missed.slice(0, 5).map((d) => d.toISOString()).join(', ');
   print(`schedule: missed ${missed.length}${missed.length === 1000 ? '+' : ''} run(s) since ${new Date(last).toISOString()} while the scheduler was down: ${shown}${missed.length > 5 ? ', …' : ''}`);

@@ -1,0 +1,57 @@
+// Byte ranges of a text file for workers that read parts of it at once, and
+// joining the parts they write back into one file in order.
+import { open } from 'node:fs/promises';
+
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+const NEWLINE = 0x0a;
+const PROBE_BYTES = 1 << 16;
+
+/** Ranges of about `rangeBytes` each, every one starting at a line start: cut after the first \n at or after each mark. */
+export async function lineRanges(file: string, size: number, rangeBytes: number): Promise<ByteRange[]> {
+  const handle = await open(file, 'r');
+  try {
+    const cuts: number[] = [0];
+    const probe = Buffer.alloc(PROBE_BYTES);
+    for (let mark = Math.max(1, rangeBytes); mark < size; ) {
+      let cut = -1;
+      for (let at = Math.max(mark - 1, cuts.at(-1)!); at < size && cut === -1; at += PROBE_BYTES) {
+        const { bytesRead } = await handle.read(probe, 0, PROBE_BYTES, at);
+        const newline = probe.subarray(0, bytesRead).indexOf(NEWLINE);
+        if (newline !== -1) cut = at + newline + 1;
+      }
+      if (cut === -1 || cut >= size) break;
+      if (cut > cuts.at(-1)!) cuts.push(cut);
+      mark = Math.max(cut, mark) + rangeBytes;
+    }
+    cuts.push(size);
+    return cuts.slice(1).map((end, index) => ({ start: cuts[index]!, end }));
+  } finally {
+    await handle.close();
+  }
+}
+
+const COPY_BYTES = 1 << 23;
+
+/** Writes the parts, in order, into `target`: after what it holds with `append`, else in its place. */
+export async function joinFiles(target: string, parts: readonly string[], append = false): Promise<void> {
+  const out = await open(target, append ? 'a' : 'w');
+  const buffer = Buffer.allocUnsafe(COPY_BYTES);
+  try {
+    for (const part of parts) {
+      const input = await open(part, 'r');
+      try {
+        for (let read = await input.read(buffer, 0, COPY_BYTES); read.bytesRead > 0; read = await input.read(buffer, 0, COPY_BYTES)) {
+          await out.write(buffer, 0, read.bytesRead);
+        }
+      } finally {
+        await input.close();
+      }
+    }
+  } finally {
+    await out.close();
+  }
+}

@@ -1,0 +1,123 @@
+// ingest on several threads: files, and byte ranges of large UTF-8 CSV files
+// (csv-ranges.ts), are read at once, each into its own part of the outputs; the
+// parts are joined in order and the counts, notes and unknown labels merged as
+// one thread reading them in order would have them, so the outputs and the
+// summary are the same bytes as with one thread.
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { TaskPool } from '../../engine/task-pool.ts';
+import { joinFiles } from '../../formats/ranges.ts';
+import { describeReasons } from '../../formats/rejects.ts';
+import { csvCellForm } from './csv.ts';
+import { csvRanges } from './csv-ranges.ts';
+import { checkedReport, csvEncoding, fileDone, relativeTo, type IngestOptions, type IngestReport } from './ingest.ts';
+import { RoleMapper } from './mapping.ts';
+import type { ReadUnit, tasks, UnitResult } from './worker.ts';
+
+// Below this, starting worker threads costs more than they save.
+const PARALLEL_MIN_BYTES = 16 << 20;
+// A few ranges per thread, so that a thread that starts late or runs slow still finds work.
+const RANGES_PER_THREAD = 3;
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+/** The report, or undefined when the input is too small for threads to pay (the caller reads it on this thread). */
+export async function ingestInWorkers(files: readonly string[], loaders: readonly string[], outputs: { records: string; rejected: string }, options: IngestOptions): Promise<IngestReport | undefined> {
+  const threads = options.workers ?? 1;
+  const sizes = await Promise.all(files.map(async (file) => (await stat(file)).size));
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  if (options.rangeBytes === undefined && total < PARALLEL_MIN_BYTES) return undefined;
+  const rangeBytes = options.rangeBytes ?? Math.ceil(total / (RANGES_PER_THREAD * threads));
+  const dir = await mkdtemp(path.join(path.dirname(outputs.records), '.ingest-parts-'));
+  let pool: TaskPool<typeof tasks> | undefined;
+  try {
+    const units = await planUnits(files, sizes, loaders, rangeBytes, dir, options);
+    // One file that cannot be cut (an xlsx workbook, say) is read on this thread.
+    if (units.length < 2) return undefined;
+    pool = new TaskPool<typeof tasks>(WORKER_URL, threads);
+    const done = units.map(() => 0);
+    let current = '';
+    const results = await Promise.allSettled(
+      units.map((unit, index) =>
+        pool!.run('read', unit, (unitsIn) => {
+          done[index] = unitsIn;
+          current = unit.relative;
+          options.progress?.(done.reduce((sum, n) => sum + n, 0), current);
+        }),
+      ),
+    );
+    // The first failure in input order, as one thread would have met it.
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const report = merge(units, results.map((result) => (result as PromiseFulfilledResult<UnitResult>).value), files.length + loaders.length, options);
+    await joinFiles(outputs.records, units.map((unit) => unit.recordsFile));
+    await joinFiles(outputs.rejected, units.map((unit) => unit.rejectedFile));
+    return report;
+  } finally {
+    await pool?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function planUnits(files: readonly string[], sizes: readonly number[], loaders: readonly string[], rangeBytes: number, dir: string, options: IngestOptions): Promise<ReadUnit[]> {
+  const { projectDir, encoding, columns, roles, unknownLabels } = options;
+  const units: ReadUnit[] = [];
+  const unit = (file: string, loader: boolean, part?: ReadUnit['part']): ReadUnit => {
+    const index = units.length;
+    return { file, relative: relativeTo(projectDir, file), loader, ...(part && { part }), recordsFile: path.join(dir, `records-${index}`), rejectedFile: path.join(dir, `rejected-${index}`), options: { projectDir, encoding, columns, roles, unknownLabels } };
+  };
+  for (const [index, file] of files.entries()) {
+    const extension = path.extname(file).toLowerCase();
+    if ((extension === '.csv' || extension === '.tsv') && sizes[index]! > rangeBytes) {
+      const relative = relativeTo(projectDir, file);
+      const fileEncoding = await csvEncoding(file, relative, options);
+      // Only UTF-8 is cut: its line breaks, quotes and delimiters are single bytes no other character contains.
+      const layout = csvCellForm(fileEncoding).encoding === 'latin1' ? await csvRanges(file, rangeBytes) : undefined;
+      if (layout && layout.ranges.length > 1) {
+        for (const range of layout.ranges) units.push(unit(file, false, { range: { ...range, delimiter: layout.delimiter, newline: layout.newline }, header: layout.header, encoding: fileEncoding }));
+        continue;
+      }
+    }
+    units.push(unit(file, false));
+  }
+  for (const file of loaders) units.push(unit(file, true));
+  return units;
+}
+
+/** The units' results in order, per file as the one-thread loop accounts for them. */
+function merge(units: readonly ReadUnit[], results: readonly UnitResult[], files: number, options: IngestOptions): IngestReport {
+  const notes: string[] = [];
+  const note = (message: string): void => {
+    notes.push(message);
+    options.log(message);
+  };
+  const roles = new RoleMapper(options.roles);
+  const byReason = new Map<string, number>();
+  let unitsIn = 0;
+  let unitsAccepted = 0;
+  let records = 0;
+  for (let index = 0; index < units.length; ) {
+    // The units of one file follow each other.
+    const file = units[index]!;
+    const here = new Map<string, number>();
+    const examples = new Map<string, string | undefined>();
+    let fileUnits = 0;
+    for (; index < units.length && units[index]!.file === file.file && units[index]!.loader === file.loader; index++) {
+      const result = results[index]!;
+      for (const line of result.log) options.log(line);
+      for (const message of result.notes) note(message);
+      for (const [reason, count] of result.byReason) {
+        here.set(reason, (here.get(reason) ?? 0) + count);
+        byReason.set(reason, (byReason.get(reason) ?? 0) + count);
+      }
+      for (const [reason, detail] of result.examples) if (!examples.has(reason)) examples.set(reason, detail);
+      roles.addUnknown(result.unknown);
+      fileUnits += result.unitsIn;
+      unitsAccepted += result.unitsAccepted;
+      records += result.records;
+    }
+    unitsIn += fileUnits;
+    fileDone(file.relative, fileUnits, [...here], (reason) => examples.get(reason), roles, options, note);
+  }
+  const rejected = [...byReason.values()].reduce((sum, count) => sum + count, 0);
+  return checkedReport({ files, unitsIn, unitsAccepted, records, rejected, rejectedByReason: describeReasons(byReason), notes });
+}

@@ -1,0 +1,103 @@
+// ingest and convert on several threads: byte ranges of CSV files (cut where
+// papaparse ends rows, quotes and line breaks in cells included), files, and
+// session buckets read at once give the same bytes, counts and errors as one thread.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { takeRows, writeShopCsv } from '../../data/generate.ts';
+import { shopRows } from '../../data/shop.ts';
+import { GlmflowError } from '../../engine/errors.ts';
+import { convert } from '../../stages/convert/convert.ts';
+import { csvRanges } from '../../stages/ingest/csv-ranges.ts';
+import { ingest, type IngestOptions } from '../../stages/ingest/ingest.ts';
+import { tempDir } from './helpers.ts';
+
+// Rows papaparse reads in ways a line-by-line cut would not: quoted delimiters, doubled quotes, CRLF and
+// lone LF inside quotes, a quoted last cell before a blank row, blanks after a closing quote, a stray quote.
+const TRICKY = [
+  'session_id,time,sender,content',
+  't1,2018-11-01 10:00:00,客户,"你好,在吗"',
+  't1,2018-11-01 10:00:01,客服,"亲 ""在的"""',
+  't1,2018-11-01 10:00:02,客户,"第一行\r\n第二行\n第三行"',
+  ',,,,',
+  't1,2018-11-01 10:00:03,客服,"好的"  ',
+  't2,2018-11-01 10:00:04,客户,他说"发货了"吗',
+  't2,2018-11-01 10:00:05,客服,"[图片]\n"',
+  ',,,',
+  't2,2018-11-01 10:00:06,客服,已发',
+];
+
+async function inputs(newline: '\r\n' | '\n') {
+  const dir = await tempDir('parallel');
+  const shop = path.join(dir, 'shop.csv');
+  await writeShopCsv(shop, takeRows(shopRows(7), 3000));
+  const tricky = path.join(dir, 'tricky.csv');
+  const trickyRows = Array.from({ length: 40 }, (_, i) => TRICKY.slice(1).map((row) => row.replace(/^t(\d)/, `t$1-${i}`))).flat();
+  await writeFile(tricky, [TRICKY[0], ...trickyRows].join(newline) + newline);
+  const jsonl = path.join(dir, 'chats.jsonl');
+  await writeFile(jsonl, '{"conversations":[{"role":"user","content":"在吗"},{"role":"assistant","content":"在的"}]}\nnot json\n');
+  return { dir, files: [shop, tricky, jsonl] };
+}
+
+async function ingestWith(dir: string, files: readonly string[], workers: number, name: string, extra: Partial<IngestOptions> = {}) {
+  const outputs = { records: path.join(dir, `${name}.records.jsonl`), rejected: path.join(dir, `${name}.rejected.jsonl`) };
+  const log: string[] = [];
+  const report = await ingest(files, outputs, { projectDir: dir, encoding: 'auto', columns: {}, roles: {}, unknownLabels: 'reject', log: (m) => log.push(m), workers, rangeBytes: 4096, ...extra });
+  return { report, records: await readFile(outputs.records), rejected: await readFile(outputs.rejected), outputs };
+}
+
+for (const newline of ['\r\n', '\n'] as const) {
+  test(`ingest on two threads, CSV cut into byte ranges (${JSON.stringify(newline)} line breaks), writes the bytes one thread writes`, async () => {
+    const { dir, files } = await inputs(newline);
+    // The files are really cut: many ranges each.
+    for (const file of files.slice(0, 2)) assert.ok((await csvRanges(file, 4096))!.ranges.length > 3, `${file} was not cut`);
+    const one = await ingestWith(dir, files, 1, 'one');
+    const two = await ingestWith(dir, files, 2, 'two');
+    assert.deepEqual(two.report, one.report);
+    assert.ok(one.records.equals(two.records), 'records.jsonl differs');
+    assert.ok(one.rejected.equals(two.rejected), 'rejected.jsonl differs');
+    assert.ok(one.report.rejected > 0 && one.report.records > 3000, JSON.stringify(one.report));
+  });
+}
+
+test('an unknown sender label in a later range stops the run with the message one thread gives', async () => {
+  const { dir, files } = await inputs('\r\n');
+  const text = await readFile(files[0]!, 'utf8');
+  const last = text.lastIndexOf(',客服,');
+  await writeFile(files[0]!, `${text.slice(0, last)},客服主管,${text.slice(last + ',客服,'.length)}`);
+  const error = async (workers: number): Promise<GlmflowError> => {
+    try {
+      await ingestWith(dir, files, workers, `labels${workers}`, { unknownLabels: 'error' });
+    } catch (caught) {
+      assert.ok(caught instanceof GlmflowError, String(caught));
+      return caught;
+    }
+    assert.fail('no error');
+  };
+  const [one, two] = [await error(1), await error(2)];
+  assert.match(one.message, /shop\.csv: unknown sender labels: "客服主管" ×1 \(first at shop\.csv, row \d+\)/);
+  assert.equal(two.message, one.message);
+  assert.equal(two.hint, one.hint);
+});
+
+test('convert on two threads, records cut into ranges and grouped bucket by bucket, writes the bytes one thread writes', async () => {
+  const { dir, files } = await inputs('\r\n');
+  const { outputs } = await ingestWith(dir, files, 1, 'records');
+  // A malformed record in the middle: its line number must survive the cut.
+  const lines = (await readFile(outputs.records, 'utf8')).split('\n');
+  lines.splice(1500, 0, '{"broken":');
+  await writeFile(outputs.records, lines.join('\n'));
+  const run = async (workers: number) => {
+    const out = { conversations: path.join(dir, `conv${workers}.jsonl`), rejected: path.join(dir, `conv-rejected${workers}.jsonl`) };
+    const report = await convert(outputs.records, out, dir, { workers, bucketBytes: 8192, rangeBytes: 16384 });
+    return { report, conversations: await readFile(out.conversations), rejected: await readFile(out.rejected) };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  assert.deepEqual(two.report, one.report);
+  assert.ok(one.conversations.equals(two.conversations), 'conversations.jsonl differs');
+  assert.ok(one.rejected.equals(two.rejected), 'rejected.jsonl differs');
+  assert.match(one.rejected.toString(), /"line":1501,"reason":"malformed record"/);
+  assert.ok(one.report.conversations > 100, JSON.stringify(one.report));
+});
