@@ -13,6 +13,7 @@ import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type Para
 import type { Pipeline } from './pipeline.ts';
 import { plan, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
+import { pullCommand, pushCommand, remoteStatusCommand } from './remote/commands.ts';
 
 export interface ExtraCommand {
   readonly summary: string;
@@ -52,10 +53,14 @@ Commands
       --no-wait                 fail at once if another run holds the project
       --backend wasm|cpu|tensorflow   tfjs backend for model stages (default: automatic)
   status [stage...]     each stage fresh or stale, with the reason           [--json]
+      --remote                  also whether the remote cache holds each stage's current outputs
+  push [stage...]       upload the latest outputs to the remote cache (glmflow.yaml: remote)
+  pull [stage...]       download what the remote cache has for the stages, running nothing
   explain <stage>       the parts of a stage's cache key and what changed    [--json]
   dag                   the pipeline graph                [--format text|mermaid|dot]
   runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
   gc                    delete cached outputs no longer referenced, print bytes freed
+                        (local only: the remote cache is never touched)
 %EXTRA%
 Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
@@ -78,6 +83,7 @@ const OPTIONS = {
   format: { type: 'string' },
   limit: { type: 'string' },
   project: { type: 'string' },
+  remote: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -109,12 +115,13 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
     const load = { adapters: options.configAdapters ?? [], stages: pipeline.names, note: (line: string) => process.stderr.write(`note: ${line}\n`) };
     for (const file of values.config ?? []) params = await loadConfigFile(file, params, load);
     params = parseSetFlags(values.set ?? [], params);
-    for (const target of positionals) if (command !== 'run' && command !== 'status' && command !== 'explain') throw new GlmflowError(`"${command}" takes no stage names (got "${target}")`);
+    for (const target of positionals) if (!['run', 'status', 'explain', 'push', 'pull'].includes(command)) throw new GlmflowError(`"${command}" takes no stage names (got "${target}")`);
 
     switch (command) {
       case 'run':
         return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {});
       case 'status':
+        if (values.remote) return await withRemote(pipeline, projectDir, params, (ws) => remoteStatusCommand(ws, positionals, Boolean(values.json), print));
         return withWorkspace(pipeline, projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
       case 'explain':
         if (positionals.length !== 1) throw new GlmflowError('explain takes one stage name', `stages: ${pipeline.names.join(', ')}`);
@@ -126,6 +133,10 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
         return withWorkspace(pipeline, projectDir, params, true, (ws) => runsCommand(ws, Number(values.limit ?? 20), Boolean(values.json), print));
       case 'gc':
         return await gcCommand(pipeline, projectDir, print);
+      case 'push':
+        return await withRemote(pipeline, projectDir, params, (ws) => pushCommand(ws, positionals, print));
+      case 'pull':
+        return await withRemote(pipeline, projectDir, params, (ws) => pullCommand(ws, positionals, print), true);
       default:
         throw new GlmflowError(`unknown command "${command}"`, 'run `npx tsx pipeline.ts --help` for the list');
     }
@@ -156,6 +167,18 @@ function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSour
   try {
     return fn(ws);
   } finally {
+    ws.close();
+  }
+}
+
+/** A workspace for the remote commands; `locked` for those that commit (pull). */
+async function withRemote(pipeline: Pipeline, projectDir: string, params: ParamSources, fn: (ws: Workspace) => Promise<number>, locked = false): Promise<number> {
+  const ws = new Workspace(pipeline, projectDir, params);
+  const lock = locked ? await ProjectLock.acquire(ws.paths.lock, { wait: true, command: 'pull', onWait: (m) => process.stderr.write(m + '\n') }) : undefined;
+  try {
+    return await fn(ws);
+  } finally {
+    lock?.release();
     ws.close();
   }
 }

@@ -8,9 +8,10 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'n
 import path from 'node:path';
 import PQueue from 'p-queue';
 import type { CacheEntry, OutputRecord } from './db.ts';
-import type { Display, StageResult } from './display.ts';
+import { formatBytes, type Display, type StageResult } from './display.ts';
 import { describeError, GlmflowError } from './errors.ts';
 import { keyOf } from './key.ts';
+import { pushAfterCommit, restoreFromRemote } from './remote/sync.ts';
 import { assess, type Assessment, type PlanOptions } from './plan.ts';
 import type { StageContext } from './stage.ts';
 import type { Workspace } from './workspace.ts';
@@ -44,8 +45,18 @@ export async function execute(ws: Workspace, planned: readonly Assessment[], opt
       const early = !first.key && a.state === 'fresh' ? 'upstream reran with identical outputs (early cutoff)' : a.reasons[0]!;
       return finish(ws, options, { ...emptyResult(a.stage), outcome: a.state === 'fresh' ? 'fresh' : 'restored', reason: early, outputs: viewOutputs(ws, a.stage, a.entry!) });
     }
+    const remote = a.key && !options.force?.has(a.stage) ? await restoreFromRemote(ws, a.stage, a.key, (line) => options.display.info(line)) : undefined;
+    if (remote) {
+      committed.set(a.stage, remote.entry);
+      refreshView(ws, a.stage, remote.entry);
+      return finish(ws, options, { ...emptyResult(a.stage), outcome: 'restored', reason: `restored from the remote cache (${formatBytes(remote.bytes)} downloaded)`, outputs: viewOutputs(ws, a.stage, remote.entry) });
+    }
     const result = await queue.add(() => resources.with(node.def.resources ?? [], () => runStage(ws, a, options)));
-    if (result.outcome === 'ran') committed.set(a.stage, ws.db.latest(a.stage));
+    if (result.outcome === 'ran') {
+      const entry = ws.db.latest(a.stage)!;
+      committed.set(a.stage, entry);
+      await pushAfterCommit(ws, entry, (line) => options.display.info(line));
+    }
     return result;
   };
 
