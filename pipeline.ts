@@ -24,12 +24,11 @@ const convert = pipeline.add(convertStage, { records: ingest.out.records });
 const split = pipeline.add(splitStage, { conversations: convert.out.conversations });
 const tokenize = pipeline.add(tokenizeStage, { train: split.out.train, dev: split.out.dev, test: split.out.test });
 const base = pipeline.add(baseStage, { tokenizer: tokenize.out.tokenizer, train: tokenize.out.train, dev: tokenize.out.dev });
-const baseModel = { base: base.out.descriptor, baseConfig: base.out.config, baseWeights: base.out.weights };
-const train = pipeline.add(trainStage, { train: tokenize.out.train, dev: tokenize.out.dev, tokenizer: tokenize.out.tokenizer, ...baseModel });
-const generate = pipeline.add(generateStage, { test: tokenize.out.test, tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
+const train = pipeline.add(trainStage, { train: tokenize.out.train, dev: tokenize.out.dev, tokenizer: tokenize.out.tokenizer, base: base.out.model });
+const generate = pipeline.add(generateStage, { test: tokenize.out.test, tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, base: base.out.model });
 pipeline.add(scoreStage, { generations: generate.out.generations });
 pipeline.alias('evaluate', 'score');
-pipeline.add(inferStage, { tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, ...baseModel });
+pipeline.add(inferStage, { tokenizer: tokenize.out.tokenizer, prefix: train.out.prefix, base: base.out.model });
 
 // The project is this file's folder (its data/, artifacts/ and .glmflow/), unless a command is given --project.
 const projectDir = path.dirname(fileURLToPath(import.meta.url));

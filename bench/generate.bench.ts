@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../model/backend.ts';
-import { openBaseModel } from '../stages/base/model-files.ts';
+import { openBaseModel } from '../model/base-model.ts';
 import { generateAll } from '../stages/generate/batched.ts';
 import { generateOptions } from '../stages/generate/params.ts';
 import { generateParams } from '../stages/generate.ts';
@@ -22,7 +22,7 @@ const at = (rel: string) => path.join(ARTIFACTS, rel);
 const PROMPTS = Number(process.env['BENCH_GEN_PROMPTS'] ?? 64);
 const REFERENCE = 67;
 
-for (const rel of ['base/base.json', 'train/prefix.safetensors', 'tokenize/test.arrow', 'tokenize/tokenizer.json']) {
+for (const rel of ['base/model/base.json', 'train/prefix.safetensors', 'tokenize/test.arrow', 'tokenize/tokenizer.json']) {
   if (!existsSync(at(rel))) throw new Error(`artifacts/${rel} missing: run npx tsx pipeline.ts run train first`);
 }
 process.stderr.write(`${(await selectBackend()).description}\n`);
@@ -30,7 +30,7 @@ const tokenizer = loadTokenizer(at('tokenize/tokenizer.json'));
 const prompts: number[][] = [];
 for await (const row of readEvalExamples(at('tokenize/test.arrow'))) if (prompts.length < PROMPTS) prompts.push(Array.from(row.input_ids));
 const model = await openBaseModel(
-  { descriptor: at('base/base.json'), config: at('base/config.json'), weights: at('base/model.safetensors') },
+  at('base/model'),
   { prefix: at('train/prefix.safetensors'), trainable: 'none' },
 );
 const params = generateParams.parse({});

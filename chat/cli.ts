@@ -9,7 +9,7 @@ import { generateOptions, generationShape } from '../stages/generate/params.ts';
 export const CHAT_HELP = `Usage: npx tsx pipeline.ts chat [options]
 
 Chat with the fine-tuned model. By default: the pipeline's base model
-(artifacts/base/), tokenizer (artifacts/tokenize/tokenizer.json) and latest
+(artifacts/base/model/), tokenizer (artifacts/tokenize/tokenizer.json) and latest
 trained prefix (artifacts/train/prefix.safetensors).
 
   --model DIR            a base-stage folder or a ChatGLM3 checkpoint folder

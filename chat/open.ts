@@ -8,11 +8,11 @@ import type { GlmModel } from '../model/glm.ts';
 import { loadModel } from '../model/load.ts';
 import { loadTokenizer } from '../tokenizer/artifact.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
-import { openBaseModel } from '../stages/base/model-files.ts';
+import { isBaseModelDir, openBaseModel } from '../model/base-model.ts';
 
 export interface ChatModelOptions {
   readonly projectDir: string;
-  /** A base-stage folder (base.json, config.json, model.safetensors) or a ChatGLM3 checkpoint folder. */
+  /** A base-stage folder (artifacts/base/model: base.json, config.json, model.safetensors) or a ChatGLM3 checkpoint folder. */
   readonly model?: string;
   /** A prefix .safetensors (or a folder holding model.safetensors); 'none' for the model alone. */
   readonly prefix?: string;
@@ -35,9 +35,8 @@ function mustExist(file: string, what: string): string {
 
 export async function openChatModel(o: ChatModelOptions): Promise<ChatModel> {
   const artifacts = path.join(o.projectDir, 'artifacts');
-  const modelDir = path.resolve(o.model ?? path.join(artifacts, 'base'));
+  const modelDir = path.resolve(o.model ?? path.join(artifacts, 'base', 'model'));
   mustExist(modelDir, 'model folder');
-  const isBaseArtifact = existsSync(path.join(modelDir, 'base.json'));
   // The trained prefix belongs to the pipeline's base model: it is the default only there.
   const prefixArg = o.prefix ?? (o.model === undefined ? path.join(artifacts, 'train', 'prefix.safetensors') : 'none');
   const prefix = prefixArg === 'none' ? undefined : mustExist(path.resolve(prefixArg), 'prefix');
@@ -45,8 +44,6 @@ export async function openChatModel(o: ChatModelOptions): Promise<ChatModel> {
   const tokenizerFile = o.tokenizer ?? (existsSync(ownTokenizer) ? ownTokenizer : path.join(artifacts, 'tokenize', 'tokenizer.json'));
   const tokenizer = loadTokenizer(mustExist(path.resolve(tokenizerFile), 'tokenizer'));
   const options = { trainable: 'none' as const, ...(prefix ? { prefix } : {}) };
-  const model = isBaseArtifact
-    ? await openBaseModel({ descriptor: path.join(modelDir, 'base.json'), config: path.join(modelDir, 'config.json'), weights: path.join(modelDir, 'model.safetensors') }, options)
-    : await loadModel(modelDir, options);
+  const model = isBaseModelDir(modelDir) ? await openBaseModel(modelDir, options) : await loadModel(modelDir, options);
   return { model, tokenizer, description: `model ${modelDir}, prefix ${prefix ?? 'none'}, tokenizer ${tokenizerFile}` };
 }

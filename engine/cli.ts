@@ -11,7 +11,7 @@ import { describeChanges } from './key.ts';
 import { isAlive, ProjectLock } from './lock.ts';
 import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type ParamSources } from './params.ts';
 import type { Pipeline } from './pipeline.ts';
-import { plan, type Assessment } from './plan.ts';
+import { plan, viewEdited, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
 import { pullCommand, pushCommand, remoteStatusCommand } from './remote/commands.ts';
 
@@ -119,7 +119,7 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
 
     switch (command) {
       case 'run':
-        return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {});
+        return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {}, argv);
       case 'status':
         if (values.remote) return await withRemote(pipeline, projectDir, params, (ws) => remoteStatusCommand(ws, positionals, Boolean(values.json), print));
         return withWorkspace(pipeline, projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
@@ -185,7 +185,7 @@ async function withRemote(pipeline: Pipeline, projectDir: string, params: ParamS
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void, reporters: Readonly<Record<string, Reporter>>): Promise<number> {
+async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void, reporters: Readonly<Record<string, Reporter>>, argv: readonly string[]): Promise<number> {
   for (const t of [...targets, ...(values.force ?? [])]) pipeline.node(t);
   const force = new Set(values.force ?? []);
   const dryRun = Boolean(values['dry-run']);
@@ -205,9 +205,12 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
       print(planText(planned, 'would run'));
       return 0;
     }
-    const command = process.argv.slice(2).join(" ") || "run";
+    // As given, so the command printed to rerun keeps --set, --config and --project.
+    const command = argv.map(shellWord).join(' ');
     lock = await ProjectLock.acquire(ws.paths.lock, { wait: !values['no-wait'], command, onWait: (m) => display.info(m) });
     const planned = plan(ws, targets, { force });
+    const edited = planned.flatMap((a) => (a.view?.state === 'edited' ? a.view.files : []));
+    if (edited.length) throw viewEdited(edited);
     const toRun = planned.filter((a) => a.state !== 'fresh');
     if (toRun.length) display.info(`glmflow: ${planned.length} stages, ${planned.length - toRun.length} fresh, ${toRun.length} to run or restore`);
     const runId = ws.db.startRun(command);
@@ -238,7 +241,7 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
       const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.stage);
       for (const f of failed) print(`\n✗ ${f.stage} failed: ${f.error}\n  log: ${f.logPath}`);
       if (skipped.length) print(`skipped because of the failure: ${skipped.join(', ')}`);
-      print(`fix the cause, then rerun: npx tsx pipeline.ts run ${targets.join(' ')}`.trimEnd() + ' (completed stages stay cached)');
+      print(`fix the cause, then rerun: npx tsx pipeline.ts ${command} (completed stages stay cached)`);
       return 1;
     }
     if (abort.signal.aborted) return 130;
@@ -251,16 +254,28 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
   }
 }
 
+/** An argument as a POSIX shell reads it back. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 function planText(planned: readonly Assessment[], verb: string): string {
   return table(
     ['stage', 'state', 'why'],
-    planned.map((a) => [a.stage, a.state === 'stale' ? verb : a.state, a.reasons.join('; ')]),
+    planned.map((a) => [a.stage, a.view?.state === 'edited' ? 'edited' : a.state === 'stale' ? verb : a.state, [...viewNotes(a), ...a.reasons].join('; ')]),
   );
+}
+
+/** What status says about artifacts/<stage>/ where it does not show the stage's latest outputs. */
+function viewNotes(a: Assessment): string[] {
+  if (a.view?.state === 'edited') return [`edited by hand: ${a.view.files.join(', ')} (no stage reads artifacts/: change data/ or params instead, then delete the edited files so the view is rebuilt)`];
+  if (a.view?.state === 'outdated' && a.state === 'fresh') return [`artifacts/${a.stage}/ does not show the cached outputs: run rebuilds it`];
+  return [];
 }
 
 function statusCommand(ws: Workspace, targets: string[], json: boolean, print: (t: string) => void): number {
   const planned = plan(ws, targets);
-  if (json) print(JSON.stringify(planned.map((a) => ({ stage: a.stage, state: a.state, reasons: a.reasons, key: a.key ?? null }))));
+  if (json) print(JSON.stringify(planned.map((a) => ({ stage: a.stage, state: a.state, reasons: [...viewNotes(a), ...a.reasons], key: a.key ?? null, view: a.view ?? null }))));
   else print(planText(planned, 'stale'));
   return 0;
 }

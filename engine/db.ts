@@ -11,9 +11,19 @@ export interface StatRecord {
   readonly hash: string;
 }
 
-export interface OutputRecord {
+/** A file in the object store: named by the sha256 of its bytes. */
+export interface FileRecord {
   readonly hash: string;
   readonly size: number;
+}
+
+/**
+ * One committed output. A file output is its FileRecord. A folder output adds `files`: each
+ * file's record by its path inside the folder ('/'-separated); `hash` is then the hash of that
+ * listing (hashTree) and `size` the sum, and the store holds the folder under that hash.
+ */
+export interface OutputRecord extends FileRecord {
+  readonly files?: Readonly<Record<string, FileRecord>>;
 }
 
 export interface CacheEntry {
@@ -58,7 +68,8 @@ CREATE INDEX IF NOT EXISTS metric_by_run ON metric (run_id, stage, series, name,
 export class StateDb {
   readonly #db: Database.Database;
 
-  constructor(file: string, options: { readonly?: boolean } = {}) {
+  /** `file`: a path, ':memory:', or a database's bytes (an in-memory copy, for a dry run). */
+  constructor(file: string | Buffer, options: { readonly?: boolean } = {}) {
     this.#db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     if (!options.readonly) {
       this.#db.pragma('journal_mode = WAL');

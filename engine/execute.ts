@@ -1,18 +1,19 @@
 // Executes a plan. Independent stages run concurrently (p-queue); a stage
 // claiming a resource waits for whoever holds it. Each run writes into a
 // staging folder; only after run() resolves are its outputs moved into the
-// object store and the cache row committed (the commit marker), then the
-// artifacts/ view refreshed. A failure or a kill before the commit leaves the
-// cache exactly as it was.
+// object store, the new artifacts/ view built beside the old one, the cache
+// row committed (the commit marker), and the view swapped in. A failure or a
+// kill before the commit (a full disk while copying included) leaves the cache
+// and the view exactly as they were.
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import type { CacheEntry, OutputRecord } from './db.ts';
 import { formatBytes, type Display, type StageResult } from './display.ts';
-import { describeError, GlmflowError } from './errors.ts';
+import { asUserError, describeError, GlmflowError } from './errors.ts';
 import { keyOf } from './key.ts';
-import { pushAfterCommit, restoreFromRemote } from './remote/sync.ts';
-import { assess, type Assessment, type PlanOptions } from './plan.ts';
+import { fetchFromRemote, pushAfterCommit } from './remote/sync.ts';
+import { assess, outputNames, viewEdited, type Assessment, type PlanOptions } from './plan.ts';
 import type { StageContext } from './stage.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -39,16 +40,23 @@ export async function execute(ws: Workspace, planned: readonly Assessment[], opt
     // Upstreams that ran now have outputs: the key can be known, and may hit the cache (early cutoff).
     const a = first.key ? first : assess(ws, first.stage, committed, options);
     if (a.state !== 'stale') {
+      try {
+        refreshView(ws, a.stage, a.entry!, a.state === 'restore' ? () => ws.db.setLatest(a.stage, a.key!) : undefined);
+      } catch (error) {
+        return finish(ws, options, { ...emptyResult(a.stage), outcome: 'failed', reason: firstLine(error), error: errorText(error) });
+      }
       committed.set(a.stage, a.entry);
-      if (a.state === 'restore') ws.db.setLatest(a.stage, a.key!);
-      refreshView(ws, a.stage, a.entry!);
       const early = !first.key && a.state === 'fresh' ? 'upstream reran with identical outputs (early cutoff)' : a.reasons[0]!;
       return finish(ws, options, { ...emptyResult(a.stage), outcome: a.state === 'fresh' ? 'fresh' : 'restored', reason: early, outputs: viewOutputs(ws, a.stage, a.entry!) });
     }
-    const remote = a.key && !options.force?.has(a.stage) ? await restoreFromRemote(ws, a.stage, a.key, (line) => options.display.info(line)) : undefined;
+    const remote = a.key && !options.force?.has(a.stage) ? await fetchFromRemote(ws, a.stage, a.key, (line) => options.display.info(line)) : undefined;
     if (remote) {
+      try {
+        refreshView(ws, a.stage, remote.entry, () => ws.db.commit(remote.entry));
+      } catch (error) {
+        return finish(ws, options, { ...emptyResult(a.stage), outcome: 'failed', reason: firstLine(error), error: errorText(error) });
+      }
       committed.set(a.stage, remote.entry);
-      refreshView(ws, a.stage, remote.entry);
       return finish(ws, options, { ...emptyResult(a.stage), outcome: 'restored', reason: `restored from the remote cache (${formatBytes(remote.bytes)} downloaded)`, outputs: viewOutputs(ws, a.stage, remote.entry) });
     }
     const result = await queue.add(() => resources.with(node.def.resources ?? [], () => runStage(ws, a, options)));
@@ -75,6 +83,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   const workDir = path.join(ws.paths.work, a.stage);
   rmSync(staging, { recursive: true, force: true });
   for (const dir of [staging, path.dirname(logPath), workDir]) mkdirSync(dir, { recursive: true });
+  for (const spec of Object.values(def.outputs)) if (spec.directory) mkdirSync(path.join(staging, spec.file), { recursive: true });
   const log = openSync(logPath, 'a');
   const summary: string[] = [];
   const started = Date.now();
@@ -120,27 +129,45 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
     const records: Record<string, OutputRecord> = {};
     for (const [name, file] of Object.entries(outputs)) {
       if (!existsSync(file)) throw new GlmflowError(`stage "${a.stage}" finished without writing its output "${name}" (${path.basename(file)})`, 'a stage must write every output it declares, even an empty file');
-      records[name] = ws.store.put(file);
+      records[name] = ws.store.put(file, def.outputs[name]!.directory);
     }
     const entry: CacheEntry = { key: a.key!, stage: a.stage, details: a.details!, outputs: records, createdAt: Date.now(), durationMs: Date.now() - started };
-    ws.db.commit(entry);
-    refreshView(ws, a.stage, entry);
+    refreshView(ws, a.stage, entry, () => ws.db.commit(entry));
     writeLog(`committed ${Object.keys(records).length} outputs`);
     return finish(ws, options, { stage: a.stage, outcome: 'ran', reason: a.reasons.join('; '), durationMs: Date.now() - started, outputs: viewOutputs(ws, a.stage, entry), summary, logPath });
   } catch (error) {
     writeLog(`FAILED: ${describeError(error)}`);
-    const message = error instanceof GlmflowError ? describeError(error) : error instanceof Error ? error.message : String(error);
-    return finish(ws, options, { stage: a.stage, outcome: 'failed', reason: message.split('\n')[0]!, durationMs: Date.now() - started, outputs: [], summary, logPath, error: message });
+    return finish(ws, options, { stage: a.stage, outcome: 'failed', reason: firstLine(error), durationMs: Date.now() - started, outputs: [], summary, logPath, error: errorText(error) });
   } finally {
     closeSync(log);
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
-function refreshView(ws: Workspace, stage: string, entry: CacheEntry): void {
-  if (ws.store.viewIsCurrent(stage, entry.key)) return;
-  const files = Object.fromEntries(Object.entries(ws.pipeline.node(stage).def.outputs).map(([name, spec]) => [name, spec.file]));
-  ws.store.materialize(stage, entry.key, files, entry.outputs);
+/**
+ * Makes artifacts/<stage>/ show `entry`, with `commit` (the cache's commit marker) run after the
+ * new view is built and before it is swapped in. Its files' hashes go to the memo, so checking
+ * the view for hand edits later costs a stat per file.
+ */
+function refreshView(ws: Workspace, stage: string, entry: CacheEntry, commit?: () => void): void {
+  const names = outputNames(ws, stage);
+  const latest = ws.db.latest(stage);
+  const shown = latest ? ws.store.viewState(stage, names, latest, (file) => ws.hasher.hash(file)) : { state: 'outdated' as const };
+  // Run refuses edited views before any work; this guards the edits of a view edited since.
+  if (shown.state === 'edited') throw viewEdited(shown.files);
+  if (!commit && latest?.key === entry.key && shown.state === 'current') return;
+  const files = ws.store.materialize(stage, entry.key, names, entry.outputs, commit);
+  for (const [file, record] of files) ws.hasher.remember(file, record.hash);
+}
+
+/** What the user reads about a failure: a GlmflowError (or a known system error) with its hint, else the message. */
+function errorText(error: unknown): string {
+  const known = asUserError(error);
+  return known ? describeError(known) : error instanceof Error ? error.message : String(error);
+}
+
+function firstLine(error: unknown): string {
+  return errorText(error).split('\n')[0]!;
 }
 
 function viewOutputs(ws: Workspace, stage: string, entry: CacheEntry): { file: string; size: number }[] {

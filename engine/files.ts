@@ -2,7 +2,7 @@
 // file is read once; afterwards (path, size, mtime, inode) → hash lets an
 // unchanged file skip re-reading, and `touch` re-reads but hashes the same.
 import fg from 'fast-glob';
-import { statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { hashFile } from './hash.ts';
 import type { StatRecord } from './db.ts';
@@ -15,20 +15,47 @@ export class FileHasher {
 
   constructor(private readonly known: Map<string, StatRecord>) {}
 
+  /** The file's content hash; a file that cannot be read is a GlmflowError naming it and why. */
   hash(file: string): string {
-    const st = statSync(file, { bigint: true });
-    const size = Number(st.size);
-    const mtimeNs = st.mtimeNs.toString();
-    const ino = st.ino.toString();
-    const record = this.known.get(file);
-    if (record && record.size === size && record.mtimeNs === mtimeNs && record.ino === ino) return record.hash;
-    const hash = hashFile(file);
-    this.bytesHashed += size;
-    const fresh = { size, mtimeNs, ino, hash };
-    this.known.set(file, fresh);
-    this.updates.set(file, fresh);
-    return hash;
+    try {
+      const st = statSync(file, { bigint: true });
+      const record = this.known.get(file);
+      if (record && record.size === Number(st.size) && record.mtimeNs === st.mtimeNs.toString() && record.ino === st.ino.toString()) return record.hash;
+      const hash = hashFile(file);
+      this.bytesHashed += Number(st.size);
+      this.#set(file, st, hash);
+      return hash;
+    } catch (error) {
+      throw unreadable(file, error);
+    }
   }
+
+  /** Records a hash known without reading (a file just copied from a store object of that hash). */
+  remember(file: string, hash: string): void {
+    this.#set(file, statSync(file, { bigint: true }), hash);
+  }
+
+  #set(file: string, st: BigIntStats, hash: string): void {
+    const record = { size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), hash };
+    this.known.set(file, record);
+    this.updates.set(file, record);
+  }
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder, not a file',
+  ENOENT: 'it does not exist (removed while glmflow was reading, or a broken link)',
+  ELOOP: 'it is a link that loops back on itself',
+  EIO: 'an input/output error from the disk',
+};
+
+/** A file that cannot be read, said as such: which file, and the system's reason in words. */
+export function unreadable(file: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (!code || !(code in REASONS)) return error;
+  return new GlmflowError(`cannot read ${file}: ${REASONS[code]} (${code})`, code === 'EACCES' || code === 'EPERM' ? `let glmflow read it (e.g. chmod a+r "${file}"), or move it out of the project's inputs` : 'fix or remove the file, then rerun');
 }
 
 /**

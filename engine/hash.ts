@@ -22,6 +22,11 @@ export function hashFile(file: string): string {
   return hash.digest('hex');
 }
 
+/** A folder's hash: over its files' relative paths and content hashes, so renaming a file inside changes it too. */
+export function hashTree(files: Readonly<Record<string, { readonly hash: string }>>): string {
+  return hashString('glmflow tree\n' + Object.keys(files).sort().map((rel) => `${files[rel]!.hash} ${rel}\n`).join(''));
+}
+
 export function hashString(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

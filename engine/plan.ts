@@ -10,6 +10,8 @@ import { fingerprint } from './fingerprint.ts';
 import { describeChanges, ENGINE_VERSION, keyOf, type KeyDetails } from './key.ts';
 import { resolveParams, trackedParams } from './params.ts';
 import type { Workspace } from './workspace.ts';
+import { GlmflowError } from './errors.ts';
+import type { ViewState } from './store.ts';
 
 export type PlanState = 'fresh' | 'restore' | 'stale';
 
@@ -24,6 +26,8 @@ export interface Assessment {
   readonly entry: CacheEntry | undefined;
   readonly params: Record<string, unknown>;
   readonly files: Record<string, string[]>;
+  /** How artifacts/<stage>/ stands against the stage's latest commit (undefined: nothing committed). */
+  readonly view: ViewState | undefined;
 }
 
 export interface PlanOptions {
@@ -45,14 +49,16 @@ export function assess(ws: Workspace, stage: string, committed: ReadonlyMap<stri
   const node = ws.pipeline.node(stage);
   const def = node.def;
   const params = resolveParams(def, ws.params);
-  const patterns = def.files?.(params) ?? {};
+  const patterns = def.files?.(params, ws.paths.project) ?? {};
   const files: Record<string, string[]> = {};
   const fileHashes: Record<string, Record<string, string>> = {};
   for (const [group, pattern] of Object.entries(patterns) as [string, string | readonly string[]][]) {
     files[group] = expandPatterns(ws.paths.project, pattern, `stage "${stage}" files.${group}`);
     fileHashes[group] = Object.fromEntries(files[group].map((file) => [displayPath(ws, file), ws.hasher.hash(file)]));
   }
-  const base = { stage, params, files };
+  const latest = ws.db.latest(stage);
+  const view = latest && ws.store.viewState(stage, outputNames(ws, stage), latest, (file) => ws.hasher.hash(file));
+  const base = { stage, params, files, view };
 
   const inputs: Record<string, { from: string; hash: string }> = {};
   const waiting = new Set<string>();
@@ -76,7 +82,6 @@ export function assess(ws: Workspace, stage: string, committed: ReadonlyMap<stri
     packages: Object.fromEntries((def.packages ?? []).map((pkg) => [pkg, ws.packageVersion(pkg)])),
   };
   const key = keyOf(details);
-  const latest = ws.db.latest(stage);
   if (options.force?.has(stage)) return { ...base, state: 'stale', reasons: ['forced with --force'], key, details, entry: undefined };
 
   const entry = latest?.key === key ? latest : ws.db.entry(key);
@@ -86,6 +91,19 @@ export function assess(ws: Workspace, stage: string, committed: ReadonlyMap<stri
     return { ...base, state: 'restore', reasons: ['these exact inputs ran before: restored from the cache', ...describeChanges(latest?.details, details)], key, details, entry };
   }
   return { ...base, state: 'stale', reasons: describeChanges(latest?.details, details), key, details, entry: undefined };
+}
+
+/** Output name → its file (or folder) name in artifacts/<stage>/. */
+export function outputNames(ws: Workspace, stage: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(ws.pipeline.node(stage).def.outputs).map(([name, spec]) => [name, spec.file]));
+}
+
+/** Hand edits of artifacts/ are never used nor silently thrown away: the user is told, and what to do. */
+export function viewEdited(files: readonly string[]): GlmflowError {
+  return new GlmflowError(
+    `edited by hand: ${files.join(', ')}. Files in artifacts/ are copies of the cache: no stage reads them, and rebuilding the view would discard your edit`,
+    'to change what the pipeline uses, change its inputs (data/) or its params; copy your version elsewhere if you want it, then delete the edited files and rerun (the view is rebuilt from the cache)',
+  );
 }
 
 function displayPath(ws: Workspace, file: string): string {

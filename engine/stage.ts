@@ -5,16 +5,26 @@
 // ctx.inputs / ctx.files and writes ctx.outputs.
 import type { z } from 'zod';
 
-/** A file a stage writes. `kind` is what wiring is type-checked against. */
+/** A file (or folder) a stage writes. `kind` is what wiring is type-checked against. */
 export interface OutputSpec<K extends string = string> {
   readonly kind: K;
-  /** File name inside artifacts/<stage>/ (documented names users can rely on). */
+  /** Name inside artifacts/<stage>/ (documented names users can rely on). */
   readonly file: string;
   readonly description: string;
+  /** A folder of files handed on as one output (a model: config, weights, descriptor). */
+  readonly directory?: boolean;
 }
 
 export function output<const K extends string>(kind: K, file: string, description: string): OutputSpec<K> {
   return { kind, file, description };
+}
+
+/**
+ * A folder output: run() finds it created and empty at ctx.outputs[name] and fills it; one hash
+ * covers its files (paths and contents), and dependents receive the folder's path.
+ */
+export function outputDir<const K extends string>(kind: K, folder: string, description: string): OutputSpec<K> {
+  return { kind, file: folder, description, directory: true };
 }
 
 /** A reference to one output of one stage node, as wired in pipeline.ts. */
@@ -39,11 +49,11 @@ export interface StageContext<P, I extends InputKinds, O extends OutputSpecs, F 
    */
   keyWithout(params: readonly string[]): string;
   readonly params: P;
-  /** Absolute paths of the upstream files, read-only (they live in the object store). */
+  /** Absolute paths of the upstream files (or folders), read-only (they live in the object store). */
   readonly inputs: { readonly [K in keyof I]: string };
   /** Absolute paths matched by each file pattern, sorted. */
   readonly files: { readonly [K in F]: readonly string[] };
-  /** Absolute paths to write. They are staged and committed atomically after run() resolves. */
+  /** Absolute paths to write (a folder output exists already, empty). Staged, and committed atomically after run() resolves. */
   readonly outputs: { readonly [K in keyof O]: string };
   /** Where each output is readable once committed (artifacts/<stage>/<file>): for messages to the user. */
   readonly artifactPaths: { readonly [K in keyof O]: string };
@@ -81,8 +91,11 @@ export interface StageDef<
   readonly untracked?: readonly (keyof z.output<S> & string)[];
   /** Upstream inputs, by name, with the kind of artifact each expects. */
   readonly inputs: I;
-  /** File patterns (globs, files or folders, relative to the project) whose contents are part of the key. */
-  readonly files?: (params: ParamsOf<S>) => { readonly [K in F]: string | readonly string[] };
+  /**
+   * File patterns (globs, files or folders, relative to the project) whose contents are part of the key.
+   * `projectDir` is the project folder (absolute): a pattern that depends on what is on disk must look there, not in the current directory.
+   */
+  readonly files?: (params: ParamsOf<S>, projectDir: string) => { readonly [K in F]: string | readonly string[] };
   readonly outputs: O;
   /** npm packages whose versions are part of the key. */
   readonly packages?: readonly string[];

@@ -1,6 +1,6 @@
 // Everything a command needs about one project: its pipeline, paths, state
 // database, object store, file hasher and the params given on the command line.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StateDb } from './db.ts';
 import { FileHasher } from './files.ts';
@@ -24,13 +24,23 @@ export class Workspace {
     readonly pipeline: Pipeline,
     projectDir: string,
     readonly params: ParamSources = NO_PARAMS,
-    /** A dry run reads and hashes but writes nothing, not even the file-hash memo. */
+    /**
+     * A dry run reads and hashes but writes nothing, not even the file-hash memo (status and
+     * explain are dry runs too). The state database is read into memory where it is closed
+     * (even a read-only SQLite connection leaves a -shm file behind), read in place while a
+     * run has it open, and stands empty where the project has none yet.
+     */
     readonly dryRun = false,
   ) {
     checkStageNames(params, pipeline.names);
     this.paths = projectPaths(path.resolve(projectDir));
-    mkdirSync(this.paths.state, { recursive: true });
-    this.db = new StateDb(this.paths.db);
+    if (dryRun) {
+      const open = existsSync(`${this.paths.db}-wal`);
+      this.db = open ? new StateDb(this.paths.db, { readonly: true }) : new StateDb(existsSync(this.paths.db) ? inMemory(readFileSync(this.paths.db)) : ':memory:');
+    } else {
+      mkdirSync(this.paths.state, { recursive: true });
+      this.db = new StateDb(this.paths.db);
+    }
     this.store = new ObjectStore(this.paths);
     this.hasher = new FileHasher(this.db.statRecords());
     this.config = loadProjectConfig(this.paths.project);
@@ -66,4 +76,10 @@ export class Workspace {
     this.db.close();
     this.#remote?.close();
   }
+}
+
+/** A closed WAL database's bytes, marked as a rollback-journal file (header bytes 18–19): SQLite opens no WAL in memory. */
+function inMemory(bytes: Buffer): Buffer {
+  if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
+  return bytes;
 }

@@ -3,7 +3,7 @@
 // default: a small ChatGLM3-architecture model built from a seed and
 // pretrained briefly on the training split, so the pipeline runs anywhere.
 import { z } from 'zod';
-import { defineStage, output, type StageContext } from '../engine/stage.ts';
+import { defineStage, outputDir, type StageContext } from '../engine/stage.ts';
 
 export const baseParams = z.object({
   /** A ChatGLM3 checkpoint folder (config.json + safetensors). Empty: build the embedded small model. */
@@ -29,9 +29,7 @@ export const baseStage = defineStage({
   inputs: { tokenizer: 'tokenizer', train: 'train-examples', dev: 'train-examples' },
   files: (p) => ({ model: p.model ? [`${p.model}/config.json`, `${p.model}/*.safetensors`, `${p.model}/*.safetensors.index.json`] : [] }),
   outputs: {
-    descriptor: output('base-model', 'base.json', 'where the base model comes from (embedded or a checkpoint folder)'),
-    config: output('base-config', 'config.json', "the model's Hugging Face config.json"),
-    weights: output('base-weights', 'model.safetensors', 'the embedded model weights (empty for a checkpoint folder, which stays where it is)'),
+    model: outputDir('base-model', 'model', 'the base model: base.json (where it comes from), config.json and, for the embedded model, model.safetensors (a checkpoint folder stays where it is)'),
   },
   packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
   resources: ['device'],

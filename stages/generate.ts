@@ -19,7 +19,7 @@ export const generateStage = defineStage({
   description: "Generate answers to the test split's prompts with the trained prefix; teacher-forced loss of each reference",
   params: generateParams,
   untracked: ['batch_size'],
-  inputs: { test: 'eval-examples', tokenizer: 'tokenizer', prefix: 'prefix', base: 'base-model', baseConfig: 'base-config', baseWeights: 'base-weights' },
+  inputs: { test: 'eval-examples', tokenizer: 'tokenizer', prefix: 'prefix', base: 'base-model' },
   outputs: {
     generations: output('generations', 'generations.jsonl', 'per example: prompt, reference, prediction (texts and token counts), reference loss, why generation stopped'),
   },

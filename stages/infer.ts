@@ -19,7 +19,7 @@ export const inferStage = defineStage({
   description: 'Answer the last user turn of each conversation in --set infer.input=FILE.jsonl with the trained model',
   params: inferParams,
   untracked: ['batch_size'],
-  inputs: { tokenizer: 'tokenizer', prefix: 'prefix', base: 'base-model', baseConfig: 'base-config', baseWeights: 'base-weights' },
+  inputs: { tokenizer: 'tokenizer', prefix: 'prefix', base: 'base-model' },
   // The input file's content is part of the key: an edited file is answered again.
   files: (p) => ({ input: p.input ? p.input : [] }),
   outputs: {

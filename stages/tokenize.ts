@@ -30,7 +30,7 @@ export const tokenizeStage = defineStage({
   inputs: { train: 'conversations', dev: 'conversations', test: 'conversations' },
   // The tokenizer file's content hash is part of the cache key: ids made by another tokenizer are never reused.
   // For a model folder only its tokenizer.model counts, not gigabytes of weights.
-  files: (p) => ({ tokenizer: p.tokenizer ? tokenizerModelPattern(p.tokenizer) : [] }),
+  files: (p, projectDir) => ({ tokenizer: p.tokenizer ? tokenizerModelFile(projectDir, p.tokenizer) : [] }),
   outputs: {
     train: output('train-examples', 'train.arrow', 'training examples: input_ids, labels (Arrow IPC stream)'),
     dev: output('train-examples', 'dev.arrow', 'dev examples: input_ids, labels (Arrow IPC stream)'),
@@ -46,8 +46,10 @@ export const tokenizeStage = defineStage({
   },
 });
 
-function tokenizerModelPattern(tokenizer: string): string {
-  return existsSync(tokenizer) && statSync(tokenizer).isDirectory() ? path.join(tokenizer, 'tokenizer.model') : tokenizer;
+/** The tokenizer.model file the `tokenizer` param names: itself, or the one in the model folder it names. */
+export function tokenizerModelFile(projectDir: string, tokenizer: string): string {
+  const file = path.resolve(projectDir, tokenizer);
+  return existsSync(file) && statSync(file).isDirectory() ? path.join(file, 'tokenizer.model') : file;
 }
 
 export type TokenizeContext = StageContext<z.output<typeof tokenizeParams>, (typeof tokenizeStage)['inputs'], (typeof tokenizeStage)['outputs'], 'tokenizer'>;

@@ -13,7 +13,7 @@ export const trainStage = defineStage({
   description: 'P-tuning v2: train the prefix on the training split, evaluate on dev, keep the best checkpoint',
   params: trainParams,
   untracked: [...UNTRACKED_TRAIN_PARAMS],
-  inputs: { train: 'train-examples', dev: 'train-examples', tokenizer: 'tokenizer', base: 'base-model', baseConfig: 'base-config', baseWeights: 'base-weights' },
+  inputs: { train: 'train-examples', dev: 'train-examples', tokenizer: 'tokenizer', base: 'base-model' },
   outputs: {
     prefix: output('prefix', 'prefix.safetensors', 'the trained prefix (transformer.prefix_encoder.*), best or last checkpoint'),
     record: output('training-record', 'training.json', 'params, steps, best step, loss history, speed'),

@@ -1,7 +1,7 @@
 // Runs a stage's run() with a hand-built context, as the engine would, writing
 // its outputs into a temporary directory (or `dir`): for testing a stage's own
 // logic without the cache around it.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InputKinds, OutputSpecs, ParamSchema, StageDef } from '../engine/stage.ts';
@@ -20,6 +20,8 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
 ): Promise<StageRun<O>> {
   const dir = setup.dir ?? (await mkdtemp(path.join(tmpdir(), `glmflow-${def.name}-`)));
   const outputs = Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(dir, spec.file)])) as { [K in keyof O]: string };
+  // As the engine does: a folder output exists, empty, when run() starts.
+  for (const spec of Object.values(def.outputs)) if (spec.directory) await mkdir(path.join(dir, spec.file), { recursive: true });
   const summary: string[] = [];
   const log: string[] = [];
   const progress: string[] = [];

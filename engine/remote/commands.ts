@@ -3,10 +3,10 @@
 import type { CacheEntry } from '../db.ts';
 import { formatBytes, table } from '../display.ts';
 import { GlmflowError } from '../errors.ts';
-import { assess, plan } from '../plan.ts';
+import { assess, outputNames, plan } from '../plan.ts';
 import type { Workspace } from '../workspace.ts';
 import type { RemoteCache } from './remote-cache.ts';
-import { restoreFromRemote } from './sync.ts';
+import { fetchFromRemote } from './sync.ts';
 
 async function requireRemote(ws: Workspace): Promise<RemoteCache> {
   const remote = await ws.remote();
@@ -43,15 +43,15 @@ export async function pullCommand(ws: Workspace, targets: readonly string[], pri
   for (const stage of ws.pipeline.order(targets)) {
     const a = assess(ws, stage, committed);
     if (a.state !== 'stale') {
-      if (a.state === 'restore') ws.db.setLatest(stage, a.key!);
+      if (a.state === 'restore') ws.store.materialize(stage, a.key!, outputNames(ws, stage), a.entry!.outputs, () => ws.db.setLatest(stage, a.key!));
       committed.set(stage, a.entry);
       print(`${stage}: ${a.state === 'fresh' ? 'up to date' : 'restored from the local cache'}`);
       continue;
     }
-    const hit = a.key ? await restoreFromRemote(ws, stage, a.key, print) : undefined;
+    const hit = a.key ? await fetchFromRemote(ws, stage, a.key, print) : undefined;
     committed.set(stage, hit?.entry);
     if (hit) {
-      ws.store.materialize(stage, hit.entry.key, Object.fromEntries(Object.entries(ws.pipeline.node(stage).def.outputs).map(([name, spec]) => [name, spec.file])), hit.entry.outputs);
+      ws.store.materialize(stage, hit.entry.key, outputNames(ws, stage), hit.entry.outputs, () => ws.db.commit(hit.entry));
       print(`${stage}: pulled from ${remote.url} (${formatBytes(hit.bytes)})`);
     } else {
       missing++;

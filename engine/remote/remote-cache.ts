@@ -1,6 +1,7 @@
 // A cache shared through an S3 bucket (AWS or any S3-compatible store).
 // Layout under the prefix:
-//   objects/<sha256>            output bytes, immutable, named by their hash
+//   objects/<sha256>            an output file's bytes (a folder output's files one
+//                               by one), immutable, named by their hash
 //   entries/<stage>/<key>.json  a cache entry: key details and outputs with their hashes
 // An entry is written only after all its objects, so a reader that finds an
 // entry finds its objects; two machines pushing the same key write the same
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { CacheEntry, OutputRecord } from '../db.ts';
+import type { CacheEntry, FileRecord } from '../db.ts';
 import { GlmflowError } from '../errors.ts';
 import { keyOf } from '../key.ts';
 import type { RemoteConfig } from '../project-config.ts';
@@ -72,9 +73,9 @@ export class RemoteCache {
     const client = this.#client;
     let objects = 0;
     let bytes = 0;
-    for (const record of uniqueRecords(entry)) {
+    for (const [record, file] of storedFiles(entry, store)) {
       if (!this.#damaged.has(record.hash) && (await this.#size(this.objectKey(record.hash))) === record.size) continue;
-      await client.send(new PutObjectCommand({ Bucket: this.#address.bucket, Key: this.objectKey(record.hash), Body: createReadStream(store.objectPath(record.hash)), ContentLength: record.size }));
+      await client.send(new PutObjectCommand({ Bucket: this.#address.bucket, Key: this.objectKey(record.hash), Body: createReadStream(file), ContentLength: record.size }));
       this.#damaged.delete(record.hash);
       objects++;
       bytes += record.size;
@@ -85,42 +86,52 @@ export class RemoteCache {
   }
 
   /**
-   * Downloads the entry's objects the local store lacks, each verified by size and sha256 before it
-   * enters the store. A mismatch throws RemoteDamage and leaves the store as it was for that object.
+   * Downloads the entry's outputs the local store lacks, each file verified by size and sha256
+   * (and a folder by its listing's hash) before it enters the store. A mismatch throws RemoteDamage
+   * and leaves the store without that output.
    */
   async download(entry: CacheEntry, store: ObjectStore): Promise<{ objects: number; bytes: number }> {
-    const client = this.#client;
     let objects = 0;
     let bytes = 0;
-    for (const record of uniqueRecords(entry)) {
+    mkdirSync(store.paths.tmp, { recursive: true });
+    for (const record of new Map(Object.values(entry.outputs).map((r) => [r.hash, r])).values()) {
       if (store.has(record)) continue;
       const temp = path.join(store.paths.tmp, `remote-${randomBytes(6).toString('hex')}`);
-      mkdirSync(store.paths.tmp, { recursive: true });
       try {
-        const response = await client.send(new GetObjectCommand({ Bucket: this.#address.bucket, Key: this.objectKey(record.hash) }));
-        const hash = createHash('sha256');
-        let size = 0;
-        const tee = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          },
-        });
-        await pipeline(response.Body as NodeJS.ReadableStream, tee, createWriteStream(temp));
-        const actual = hash.digest('hex');
-        if (actual !== record.hash || size !== record.size) {
-          this.#damaged.add(record.hash);
-          throw new RemoteDamage(`remote object ${this.objectKey(record.hash)} is damaged (${size} bytes hashing to ${actual.slice(0, 10)}, expected ${record.size} bytes hashing to ${record.hash.slice(0, 10)})`);
+        for (const [rel, file] of record.files ? Object.entries(record.files) : [['', record] as const]) {
+          await this.#fetchVerified(file, path.join(temp, rel));
+          objects++;
+          bytes += file.size;
         }
-        store.put(temp);
-        objects++;
-        bytes += size;
+        const stored = store.put(temp, Boolean(record.files));
+        if (stored.hash !== record.hash) throw new RemoteDamage(`remote entry ${this.entryKey(entry.stage, entry.key)} lists a folder whose files hash to ${stored.hash.slice(0, 10)}, not ${record.hash.slice(0, 10)}`);
       } finally {
-        rmSync(temp, { force: true });
+        rmSync(temp, { recursive: true, force: true });
       }
     }
     return { objects, bytes };
+  }
+
+  async #fetchVerified(record: FileRecord, target: string): Promise<void> {
+    const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#address.bucket, Key: this.objectKey(record.hash) })).catch((error: unknown) => {
+      throw isMissing(error) ? new RemoteDamage(`remote object ${this.objectKey(record.hash)} is missing`) : explain(error, this.url);
+    });
+    mkdirSync(path.dirname(target), { recursive: true });
+    const hash = createHash('sha256');
+    let size = 0;
+    const tee = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline(response.Body as NodeJS.ReadableStream, tee, createWriteStream(target));
+    const actual = hash.digest('hex');
+    if (actual !== record.hash || size !== record.size) {
+      this.#damaged.add(record.hash);
+      throw new RemoteDamage(`remote object ${this.objectKey(record.hash)} is damaged (${size} bytes hashing to ${actual.slice(0, 10)}, expected ${record.size} bytes hashing to ${record.hash.slice(0, 10)})`);
+    }
   }
 
   /** Whether the remote holds an entry for this key (not checked: `pull` does that). */
@@ -169,8 +180,15 @@ export class RemoteCache {
   }
 }
 
-function uniqueRecords(entry: CacheEntry): OutputRecord[] {
-  return [...new Map(Object.values(entry.outputs).map((r) => [r.hash, r])).values()];
+/** Every file of the entry's outputs (a folder's one by one, as remote objects are files), with where the store holds it. */
+function storedFiles(entry: CacheEntry, store: ObjectStore): Map<FileRecord, string> {
+  const files = new Map<string, [FileRecord, string]>();
+  for (const record of Object.values(entry.outputs)) {
+    const at = store.objectPath(record.hash);
+    if (!record.files) files.set(record.hash, [record, at]);
+    else for (const [rel, file] of Object.entries(record.files)) files.set(file.hash, [file, path.join(at, rel)]);
+  }
+  return new Map(files.values());
 }
 
 function makeClient(config: RemoteConfig): S3Client {

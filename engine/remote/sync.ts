@@ -13,15 +13,17 @@ export interface RestoreOutcome {
   readonly bytes: number;
 }
 
-/** The remote's entry for this stage and key, downloaded and committed locally; undefined on a miss or damage. */
-export async function restoreFromRemote(ws: Workspace, stage: string, key: string, warn: (line: string) => void): Promise<RestoreOutcome | undefined> {
+/**
+ * The remote's entry for this stage and key, its outputs downloaded into the local store but not
+ * committed (the caller commits as it builds the view); undefined on a miss or damage.
+ */
+export async function fetchFromRemote(ws: Workspace, stage: string, key: string, warn: (line: string) => void): Promise<RestoreOutcome | undefined> {
   const remote = await ws.remote();
   if (!remote) return undefined;
   try {
     const entry = await remote.entry(stage, key);
     if (!entry) return undefined;
     const { bytes } = await remote.download(entry, ws.store);
-    ws.db.commit(entry);
     return { entry, bytes };
   } catch (error) {
     const what = error instanceof RemoteDamage ? `${error.message}; not used` : describeError(error);

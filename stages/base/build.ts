@@ -12,7 +12,7 @@ import { trainParams } from '../../train/params.ts';
 import { readTrainRows } from '../../train/rows.ts';
 import { train } from '../../train/trainer.ts';
 import type { BaseContext } from '../base.ts';
-import type { BaseDescriptor } from './model-files.ts';
+import { DESCRIPTOR_FILE, type BaseDescriptor } from '../../model/base-model.ts';
 import { reportTraining } from '../train/report.ts';
 
 export async function buildBase(ctx: BaseContext): Promise<void> {
@@ -22,9 +22,8 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
     if (tokenizer.kind === 'char') {
       throw new GlmflowError(`base.model is a ChatGLM3 checkpoint (${dir}) but the data was tokenized with the character-level tokenizer`, `tokenize with the model's own tokenizer: --set tokenize.tokenizer=${ctx.params.model}`);
     }
-    copyFileSync(path.join(dir, 'config.json'), ctx.outputs.config);
-    writeFileSync(ctx.outputs.weights, '');
-    writeFileSync(ctx.outputs.descriptor, JSON.stringify({ source: 'checkpoint', dir } satisfies BaseDescriptor) + '\n');
+    copyFileSync(path.join(dir, 'config.json'), path.join(ctx.outputs.model, 'config.json'));
+    writeFileSync(path.join(ctx.outputs.model, DESCRIPTOR_FILE), JSON.stringify({ source: 'checkpoint', dir } satisfies BaseDescriptor) + '\n');
     ctx.summary(`base model: ${dir}`);
     return;
   }
@@ -72,11 +71,8 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
       progress: (step, total, detail) => ctx.progress(step, total, detail),
     });
     const parameters = model.params.reduce((n, param) => n + param.shape.reduce((a, b) => a * b, 1), 0);
-    const dir = path.join(ctx.workDir, `${ctx.key}.model`);
-    await saveModel(model, dir);
-    copyFileSync(path.join(dir, 'config.json'), ctx.outputs.config);
-    copyFileSync(path.join(dir, 'model.safetensors'), ctx.outputs.weights);
-    writeFileSync(ctx.outputs.descriptor, JSON.stringify({ source: 'embedded', parameters, pretrainSteps: result.steps, finalLoss: result.lastTrainLoss } satisfies BaseDescriptor) + '\n');
+    await saveModel(model, ctx.outputs.model);
+    writeFileSync(path.join(ctx.outputs.model, DESCRIPTOR_FILE), JSON.stringify({ source: 'embedded', parameters, pretrainSteps: result.steps, finalLoss: result.lastTrainLoss } satisfies BaseDescriptor) + '\n');
     ctx.summary(`embedded base model: ${p.num_layers} layers, hidden ${p.hidden_size}, vocab ${config.vocabSize}, ${(parameters / 1e6).toFixed(2)}M parameters (${backend.name})`);
     for (const line of reportTraining(result)) ctx.summary(line);
   } finally {

@@ -6,7 +6,7 @@ import { selectBackend } from '../../model/backend.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { readEvalExamples } from '../../tokenizer/examples-arrow.ts';
 import type { GenerateContext } from '../generate.ts';
-import { openBaseModel } from '../base/model-files.ts';
+import { openBaseModel } from '../../model/base-model.ts';
 import { generateAll } from './batched.ts';
 import { referenceLoss } from './loss.ts';
 import { generateOptions } from './params.ts';
@@ -26,7 +26,7 @@ export async function runGenerate(ctx: GenerateContext): Promise<void> {
     references.push(Array.from(row.output_ids));
   }
   const model = await openBaseModel(
-    { descriptor: ctx.inputs.base, config: ctx.inputs.baseConfig, weights: ctx.inputs.baseWeights },
+    ctx.inputs.base,
     { prefix: ctx.inputs.prefix, trainable: 'none' },
   );
   try {

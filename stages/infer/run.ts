@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { GlmflowError } from '../../engine/errors.ts';
 import { isRole, type Message } from '../../formats/conversation.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
-import { openBaseModel } from '../base/model-files.ts';
+import { openBaseModel } from '../../model/base-model.ts';
 import { generateAll } from '../generate/batched.ts';
 import { generateOptions } from '../generate/params.ts';
 import { chatPrompt } from '../generate/prompt.ts';
@@ -38,7 +38,7 @@ export async function runInfer(ctx: InferContext): Promise<void> {
   const lines = readFileSync(file, 'utf8').split('\n').map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim());
   const prompts = lines.map((l) => chatPrompt(tokenizer, promptMessages(l.text, `${file}:${l.line}`)));
   const model = await openBaseModel(
-    { descriptor: ctx.inputs.base, config: ctx.inputs.baseConfig, weights: ctx.inputs.baseWeights },
+    ctx.inputs.base,
     { prefix: ctx.inputs.prefix, trainable: 'none' },
   );
   try {

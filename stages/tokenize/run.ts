@@ -8,12 +8,12 @@ import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
 import { buildCharTokenizer } from './char-vocab.ts';
 import { tokenizeSplit } from './split.ts';
 import { describeEvalSplit, describeTrainSplit } from './stats.ts';
-import type { TokenizeContext } from '../tokenize.ts';
+import { tokenizerModelFile, type TokenizeContext } from '../tokenize.ts';
 
 export async function runTokenize(ctx: TokenizeContext): Promise<void> {
   const { max_input_length: maxInputLength, max_output_length: maxOutputLength } = ctx.params;
   const limits = { maxInputLength, maxOutputLength };
-  const tokenizer: Tokenizer = ctx.params.tokenizer ? loadChatGLM3Tokenizer(ctx.files.tokenizer[0] ?? ctx.params.tokenizer) : await buildCharTokenizer(ctx.inputs.train);
+  const tokenizer: Tokenizer = ctx.params.tokenizer ? loadChatGLM3Tokenizer(tokenizerModelFile(ctx.projectDir, ctx.params.tokenizer)) : await buildCharTokenizer(ctx.inputs.train);
   ctx.log(tokenizer.kind === 'char' ? `character-level tokenizer built from train: ${tokenizer.vocabSize} ids` : `ChatGLM3 tokenizer ${ctx.params.tokenizer}: ${tokenizer.vocabSize} ids`);
   writeTokenizerArtifact(ctx.outputs.tokenizer, tokenizer);
 

@@ -8,7 +8,7 @@ import { Checkpoints } from '../../train/checkpoint.ts';
 import { readTrainRows } from '../../train/rows.ts';
 import { train } from '../../train/trainer.ts';
 import type { TrainContext } from '../train.ts';
-import { openBaseModel } from '../base/model-files.ts';
+import { openBaseModel } from '../../model/base-model.ts';
 import { reportTraining } from './report.ts';
 
 /** Changing these continues the same training rather than starting another. */
@@ -20,7 +20,7 @@ export async function runTraining(ctx: TrainContext): Promise<void> {
   ctx.log(backend.description);
   const tokenizer = loadTokenizer(ctx.inputs.tokenizer);
   const model = await openBaseModel(
-    { descriptor: ctx.inputs.base, config: ctx.inputs.baseConfig, weights: ctx.inputs.baseWeights },
+    ctx.inputs.base,
     { preSeqLen: p.pre_seq_len, prefixProjection: p.prefix_projection, seed: p.seed, trainable: 'prefix' },
   );
   try {

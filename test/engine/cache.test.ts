@@ -1,7 +1,7 @@
 // The cache's promises, checked through the real CLI on a throwaway project.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { utimesSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { FixtureProject } from './fixture.ts';
 
@@ -129,13 +129,41 @@ test('a failing stage: its branch is skipped and named, independent branches fin
   assert.deepEqual(p.ran(), ['report', 'words']);
 });
 
-test('--dry-run prints the plan and writes nothing', () => {
+/** Every file under `rel` with its size and modification time: a fingerprint of what a command wrote. */
+function snapshot(p: FixtureProject, rel: string): string[] {
+  const root = path.join(p.dir, rel);
+  return readdirSync(root, { recursive: true, encoding: 'utf8' }).sort().map((f) => {
+    const st = statSync(path.join(root, f));
+    return `${f} ${st.isFile() ? st.size : 'dir'} ${st.mtimeMs}`;
+  });
+}
+
+test('--dry-run prints the plan and writes nothing: no artifacts/, no .glmflow/ (not even cache.db), and on a used project no change to it', () => {
   const p = new FixtureProject();
   const r = p.cli('run', '--dry-run');
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /source\s+would run\s+never ran/);
-  assert.equal(p.exists('artifacts/source'), false);
+  assert.equal(p.exists('artifacts'), false);
+  assert.equal(p.exists('.glmflow'), false);
   assert.deepEqual(p.ran(), []);
+
+  assert.equal(p.cli('run').code, 0);
+  p.ran();
+  p.write('data/c.txt', 'new raw file\n');
+  const before = snapshot(p, '.glmflow');
+  const changed = p.cli('run', '--dry-run', '--set', 'count.min=9');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stdout, /source\s+would run\s+raw file added: data\/c\.txt/);
+  assert.deepEqual(snapshot(p, '.glmflow'), before);
+  assert.deepEqual(p.ran(), []);
+});
+
+test('a failed run prints the command to rerun as it was given, --set, --config and --project included', () => {
+  const p = new FixtureProject();
+  p.write('params.yaml', 'count: {min: 1}\n');
+  const r = p.cli('run', 'report', '--set', 'words.fail=true', '--config', 'params.yaml', '--project', p.dir);
+  assert.equal(r.code, 1);
+  assert.ok(r.stdout.includes(`fix the cause, then rerun: npx tsx pipeline.ts run report --set words.fail=true --config params.yaml --project ${p.dir} (`), r.stdout);
 });
 
 test('--force reruns a fresh stage', () => {
@@ -162,13 +190,29 @@ test('gc removes unreferenced objects and prints the bytes freed; latest outputs
   assert.ok(p.ran().includes('source'));
 });
 
-test('a hand-edited artifacts/ view is rebuilt from the store', () => {
+test('an artifacts/ file edited by hand is named by status and run, never silently used nor discarded; deleted, it is rebuilt from the store', () => {
   const p = new FixtureProject();
   p.cli('run');
   p.ran();
-  p.write('artifacts/count/count.json', 'edited by hand');
-  p.write('artifacts/count/.glmflow-key', 'stale');
-  p.cli('run');
+  p.write('artifacts/count/count.json', '{"lines":300}');
+  const status = p.cli('status');
+  assert.match(status.stdout, /count\s+edited\s+edited by hand: artifacts\/count\/count\.json \(no stage reads artifacts\/: change data\/ or params instead/);
+  assert.match(status.stdout, /words\s+fresh/);
+  const run = p.cli('run');
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /edited by hand: artifacts\/count\/count\.json\. Files in artifacts\/ are copies of the cache/);
+  assert.match(run.stderr, /→ .*change its inputs \(data\/\) or its params.*delete the edited files and rerun/);
+  assert.deepEqual(p.ran(), []);
+  assert.equal(p.read('artifacts/count/count.json'), '{"lines":300}');
+  // A file added to a stage's view counts as an edit as well.
+  p.write('artifacts/words/notes.txt', 'mine');
+  assert.match(p.cli('status').stdout, /words\s+edited\s+edited by hand: artifacts\/words\/notes\.txt/);
+  // Deleting what was edited is the way back: the view is rebuilt from the store, nothing reruns.
+  rmSync(path.join(p.dir, 'artifacts/count/count.json'));
+  rmSync(path.join(p.dir, 'artifacts/words/notes.txt'));
+  assert.match(p.cli('status').stdout, /count\s+fresh\s+artifacts\/count\/ does not show the cached outputs: run rebuilds it/);
+  assert.equal(p.cli('run').code, 0);
   assert.deepEqual(p.ran(), []);
   assert.equal(p.read('artifacts/count/count.json'), '{"lines":3}');
+  assert.match(p.cli('status').stdout, /count\s+fresh\s+up to date/);
 });

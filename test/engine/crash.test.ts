@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
@@ -60,7 +60,7 @@ test('a second concurrent run waits for the lock, naming the holder; --no-wait f
 
 test('a lock file left by a dead process is recovered', () => {
   const p = new FixtureProject();
-  p.cli('status');
+  mkdirSync(path.join(p.dir, '.glmflow'));
   writeFileSync(path.join(p.dir, '.glmflow/lock'), JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), command: 'run', since: 'earlier' }));
   const r = p.cli('run');
   assert.equal(r.code, 0, r.stderr);

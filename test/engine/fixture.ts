@@ -123,9 +123,8 @@ export interface CliResult {
 }
 
 export class FixtureProject {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'glmflow-engine-'));
-
-  constructor() {
+  /** `dir`: where to build the project (default: a new temporary folder). */
+  constructor(readonly dir = mkdtempSync(path.join(tmpdir(), 'glmflow-engine-'))) {
     for (const [rel, text] of Object.entries(FILES)) this.write(rel, text);
     symlinkSync(path.join(REPO, 'node_modules'), path.join(this.dir, 'node_modules'));
   }

@@ -16,20 +16,19 @@ const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const LINKED = ['engine', 'stages', 'model', 'tokenizer', 'train', 'formats', 'node_modules'];
 
 const INPUTS_STAGE = `
-import { copyFileSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineStage, output } from '../engine/stage.ts';
+import { defineStage, output, outputDir } from '../engine/stage.ts';
 export const inputsStage = defineStage({
   name: 'inputs', module: import.meta.url, description: 'prepared evaluation inputs',
   params: z.object({}), inputs: {}, files: () => ({ data: 'data/*' }),
   outputs: {
     test: output('eval-examples', 'test.arrow', ''), tokenizer: output('tokenizer', 'tokenizer.json', ''),
-    prefix: output('prefix', 'prefix.safetensors', ''), base: output('base-model', 'base.json', ''),
-    baseConfig: output('base-config', 'config.json', ''), baseWeights: output('base-weights', 'model.safetensors', ''),
+    prefix: output('prefix', 'prefix.safetensors', ''), base: outputDir('base-model', 'base', ''),
   },
   async run(ctx) {
-    for (const [name, spec] of Object.entries(inputsStage.outputs)) copyFileSync(path.join(ctx.projectDir, 'data', spec.file), ctx.outputs[name as keyof typeof ctx.outputs]);
+    for (const [name, spec] of Object.entries(inputsStage.outputs)) cpSync(path.join(ctx.projectDir, 'data', spec.file), ctx.outputs[name as keyof typeof ctx.outputs], { recursive: true });
   },
 });
 `;

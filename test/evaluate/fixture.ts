@@ -1,7 +1,7 @@
 // Evaluation inputs around the tiny ChatGLM3 fixture of ../shared (vocab 512):
 // a character tokenizer that fills exactly that vocabulary, a few eval examples
 // made by the real preprocessing, and the base-model files the stages read.
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadModel, savePrefix } from '../../model/load.ts';
@@ -25,9 +25,8 @@ export interface EvalFiles {
   readonly dir: string;
   readonly tokenizer: string;
   readonly test: string;
+  /** A base-stage folder: base.json naming the fixture checkpoint, and its config.json. */
   readonly base: string;
-  readonly baseConfig: string;
-  readonly baseWeights: string;
   /** The fixture's own prefix_encoder tensors, standing in for a trained prefix. */
   readonly prefix: string;
   readonly examples: number;
@@ -38,9 +37,7 @@ export async function writeEvalFiles(tinyDir: string, dir = mkdtempSync(path.joi
     dir,
     tokenizer: path.join(dir, 'tokenizer.json'),
     test: path.join(dir, 'test.arrow'),
-    base: path.join(dir, 'base.json'),
-    baseConfig: path.join(dir, 'config.json'),
-    baseWeights: path.join(dir, 'model.safetensors'),
+    base: path.join(dir, 'base'),
     prefix: path.join(dir, 'prefix.safetensors'),
   };
   writeTokenizerArtifact(files.tokenizer, tokenizer);
@@ -50,9 +47,9 @@ export async function writeEvalFiles(tinyDir: string, dir = mkdtempSync(path.joi
     inputIds.forEach((input_ids, i) => writer.write({ input_ids, output_ids: outputIds[i]! }));
   }
   await writer.close();
-  writeFileSync(files.base, JSON.stringify({ source: 'checkpoint', dir: tinyDir }));
-  copyFileSync(path.join(tinyDir, 'config.json'), files.baseConfig);
-  copyFileSync(path.join(tinyDir, 'model.safetensors'), files.baseWeights);
+  mkdirSync(files.base);
+  writeFileSync(path.join(files.base, 'base.json'), JSON.stringify({ source: 'checkpoint', dir: tinyDir }));
+  copyFileSync(path.join(tinyDir, 'config.json'), path.join(files.base, 'config.json'));
   const model = await loadModel(tinyDir);
   await savePrefix(model, files.prefix);
   model.dispose();

@@ -65,7 +65,7 @@ test('two projects share one bucket: the second restores every stage without run
   const seconds = (performance.now() - started) / 1000;
   assert.equal(restored.status, 0, restored.stderr + restored.stdout);
   assert.deepEqual(await outcomes(second), Object.fromEntries(STAGES.map((s) => [s, 'restored'])));
-  for (const file of ['train/prefix.safetensors', 'train/training.json', 'base/model.safetensors', 'tokenize/train.arrow', 'convert/conversations.jsonl']) {
+  for (const file of ['train/prefix.safetensors', 'train/training.json', 'base/model/model.safetensors', 'tokenize/train.arrow', 'convert/conversations.jsonl']) {
     assert.deepEqual(readFileSync(path.join(second, 'artifacts', file)), readFileSync(path.join(first, 'artifacts', file)), file);
   }
   assert.match(restored.stderr, /↺ train restored/);

@@ -36,7 +36,7 @@ async function tokenize(dir: string, params: Record<string, unknown>, splits: Re
     }),
   ) as Record<'train' | 'dev' | 'test', string>;
   const parsed = tokenizeStage.params.parse(params);
-  const files = tokenizeStage.files!(parsed);
+  const files = tokenizeStage.files!(parsed, dir);
   const tokenizerFiles = typeof files.tokenizer === 'string' ? [path.resolve(files.tokenizer)] : [...files.tokenizer];
   const { outputs, summary } = await runStage(tokenizeStage, { params, inputs, files: { tokenizer: tokenizerFiles }, dir });
   return { outputs, summary };
