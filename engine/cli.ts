@@ -13,6 +13,8 @@ import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type Para
 import type { Pipeline } from './pipeline.ts';
 import { plan, viewEdited, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
+import type { ExecutorName } from './project-config.ts';
+import type { RunRecord } from './db.ts';
 import { pullCommand, pushCommand, remoteStatusCommand } from './remote/commands.ts';
 
 export interface ExtraCommand {
@@ -52,6 +54,7 @@ Commands
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
       --backend wasm|cpu|tensorflow   tfjs backend for model stages (default: automatic)
+      --executor local|slurm    where every stage runs (default: glmflow.yaml's executor:, else local)
   status [stage...]     each stage fresh or stale, with the reason           [--json]
       --remote                  also whether the remote cache holds each stage's current outputs
   push [stage...]       upload the latest outputs to the remote cache (glmflow.yaml: remote)
@@ -79,6 +82,7 @@ const OPTIONS = {
   jobs: { type: 'string' },
   'no-wait': { type: 'boolean' },
   backend: { type: 'string' },
+  executor: { type: 'string' },
   json: { type: 'boolean' },
   format: { type: 'string' },
   limit: { type: 'string' },
@@ -99,6 +103,8 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
   const extra = command ? options.commands?.[command] : undefined;
   try {
     if (extra) return (await extra.run(rest)) ?? 0;
+    // Not in --help: what a Slurm job runs (engine/executor/slurm.ts writes its command line).
+    if (command === 'stage-worker') return await (await import('./executor/worker.ts')).runStageWorker(pipeline, rest[0]!);
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       const extras = Object.entries(options.commands ?? {}).map(([name, c]) => `  ${name.padEnd(22)}${c.summary}`);
       print(helpText(pipeline, extras.join('\n'), options.mainTarget));
@@ -183,6 +189,11 @@ async function withRemote(pipeline: Pipeline, projectDir: string, params: ParamS
   }
 }
 
+function executorName(text: string): ExecutorName {
+  if (text !== 'local' && text !== 'slurm') throw new GlmflowError(`--executor must be local or slurm (got "${text}")`);
+  return text;
+}
+
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 async function runCommand(pipeline: Pipeline, projectDir: string, targets: string[], params: ParamSources, values: Values, print: (t: string) => void, reporters: Readonly<Record<string, Reporter>>, argv: readonly string[]): Promise<number> {
@@ -217,7 +228,8 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
     process.on('SIGINT', onSignal);
     const jobs = values.jobs ? Number(values.jobs) : availableParallelism();
     if (!Number.isInteger(jobs) || jobs < 1) throw new GlmflowError(`--jobs must be a positive whole number (got "${values.jobs}")`);
-    const results = await execute(ws, planned, { runId, concurrency: jobs, signal: abort.signal, display, force });
+    const executor = values.executor === undefined ? undefined : executorName(values.executor);
+    const results = await execute(ws, planned, { runId, concurrency: jobs, signal: abort.signal, display, force, ...(executor ? { executor } : {}) });
     const failed = results.filter((r) => r.outcome === 'failed');
     ws.db.finishRun(runId, abort.signal.aborted ? 'interrupted' : failed.length ? 'failed' : 'ok');
     const elapsed = formatDuration(performance.now() - started);
@@ -355,8 +367,9 @@ function runsCommand(ws: Workspace, limit: number, json: boolean, print: (t: str
     return 0;
   }
   const rows = runs.map((r) => {
-    const ran = r.stages.filter((s) => s.outcome === 'ran').map((s) => `${s.stage} ${formatDuration(s.durationMs)}`);
-    const failed = r.stages.filter((s) => s.outcome === 'failed').map((s) => s.stage);
+    const job = (s: RunRecord['stages'][number]): string => (s.job ? ` (Slurm job ${s.job})` : '');
+    const ran = r.stages.filter((s) => s.outcome === 'ran').map((s) => `${s.stage} ${formatDuration(s.durationMs)}${job(s)}`);
+    const failed = r.stages.filter((s) => s.outcome === 'failed').map((s) => `${s.stage}${job(s)}`);
     return [
       String(r.id),
       new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),

@@ -12,6 +12,7 @@ import type { CacheEntry, OutputRecord } from './db.ts';
 import { formatBytes, type Display, type StageResult } from './display.ts';
 import { asUserError, describeError, GlmflowError } from './errors.ts';
 import { keyOf } from './key.ts';
+import { executorFor, type ExecutorName } from './project-config.ts';
 import { fetchFromRemote, pushAfterCommit } from './remote/sync.ts';
 import { assess, outputNames, viewEdited, type Assessment, type PlanOptions } from './plan.ts';
 import type { StageContext } from './stage.ts';
@@ -22,6 +23,10 @@ export interface ExecuteOptions extends PlanOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal;
   readonly display: Display;
+  /** --executor: where every stage runs, over glmflow.yaml. */
+  readonly executor?: ExecutorName;
+  /** The pipeline.ts a Slurm job runs in worker mode (default: this process's script). */
+  readonly pipelineFile?: string;
 }
 
 export async function execute(ws: Workspace, planned: readonly Assessment[], options: ExecuteOptions): Promise<StageResult[]> {
@@ -59,7 +64,9 @@ export async function execute(ws: Workspace, planned: readonly Assessment[], opt
       committed.set(a.stage, remote.entry);
       return finish(ws, options, { ...emptyResult(a.stage), outcome: 'restored', reason: `restored from the remote cache (${formatBytes(remote.bytes)} downloaded)`, outputs: viewOutputs(ws, a.stage, remote.entry) });
     }
-    const result = await queue.add(() => resources.with(node.def.resources ?? [], () => runStage(ws, a, options)));
+    // On Slurm the cluster allocates devices; the local locks only keep local stages apart.
+    const claims = executorFor(ws.config, a.stage, node.def.resources ?? [], options.executor) === 'slurm' ? [] : (node.def.resources ?? []);
+    const result = await queue.add(() => resources.with(claims, () => runStage(ws, a, options)));
     if (result.outcome === 'ran') {
       const entry = ws.db.latest(a.stage)!;
       committed.set(a.stage, entry);
@@ -124,7 +131,21 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   };
 
   try {
-    await def.run(ctx);
+    if (executorFor(ws.config, a.stage, def.resources ?? [], options.executor) === 'slurm') {
+      const { runOnSlurm } = await import('./executor/slurm.ts');
+      await runOnSlurm(ctx, {
+        dir: path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`),
+        details: a.details!,
+        config: ws.config.slurm,
+        pipelineFile: options.pipelineFile ?? process.argv[1]!,
+        onSubmitted: (jobId) => {
+          ws.db.setStageJob(options.runId, a.stage, jobId);
+          options.display.info(`▶ ${a.stage}: submitted as Slurm job ${jobId}`);
+        },
+      });
+    } else {
+      await def.run(ctx);
+    }
     if (options.signal.aborted) throw new GlmflowError('interrupted');
     const records: Record<string, OutputRecord> = {};
     for (const [name, file] of Object.entries(outputs)) {
