@@ -25,7 +25,9 @@ export interface ExecuteOptions extends PlanOptions {
   readonly display: Display;
   /** --executor: where every stage runs, over glmflow.yaml. */
   readonly executor?: ExecutorName;
-  /** The pipeline.ts a Slurm job runs in worker mode (default: this process's script). */
+  /** Local stages each in a child process (parallel sweep trials: tfjs trains on one thread per process). */
+  readonly ownProcess?: boolean;
+  /** The pipeline.ts a Slurm job or child process runs in worker mode (default: this process's script). */
   readonly pipelineFile?: string;
 }
 
@@ -143,6 +145,9 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
           options.display.info(`▶ ${a.stage}: submitted as Slurm job ${jobId}`);
         },
       });
+    } else if (options.ownProcess) {
+      const { runInChild } = await import('./executor/child.ts');
+      await runInChild(ctx, path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`), a.details!, options.pipelineFile ?? process.argv[1]!);
     } else {
       await def.run(ctx);
     }

@@ -7,14 +7,13 @@
 // naming its Slurm state and log. Checkpoints live in the stage's work folder,
 // which the job shares, so the next run resumes as a local one would.
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { GlmflowError } from '../errors.ts';
 import type { KeyDetails } from '../key.ts';
 import type { SlurmConfig } from '../project-config.ts';
-import type { StageContext } from '../stage.ts';
-import type { JobEvent, JobSpec } from './job-spec.ts';
+import { prepareJob, type AnyContext } from './job.ts';
 
 const run = promisify(execFile);
 
@@ -32,49 +31,16 @@ export interface SlurmJob {
   onSubmitted(jobId: string): void;
 }
 
-type AnyContext = StageContext<Record<string, unknown>, Record<string, string>, Record<string, { kind: string; file: string; description: string }>, string>;
-
 export async function runOnSlurm(ctx: AnyContext, job: SlurmJob): Promise<void> {
-  rmSync(job.dir, { recursive: true, force: true });
-  mkdirSync(job.dir, { recursive: true });
-  const spec: JobSpec = {
-    stage: ctx.stage,
-    key: ctx.key,
-    details: job.details,
-    params: ctx.params,
-    inputs: ctx.inputs,
-    files: ctx.files,
-    outputs: ctx.outputs,
-    artifactPaths: ctx.artifactPaths,
-    workDir: ctx.workDir,
-    projectDir: ctx.projectDir,
-    events: path.join(job.dir, 'events.jsonl'),
-  };
-  const specFile = path.join(job.dir, 'spec.json');
+  const prepared = prepareJob(ctx, job.dir, job.details, job.pipelineFile);
   const slurmLog = path.join(job.dir, 'slurm.out');
-  writeFileSync(specFile, JSON.stringify(spec));
-  writeFileSync(spec.events, '');
   const script = path.join(job.dir, 'job.sh');
-  // The job runs the same Node and pipeline as the driver: the cluster shares the project's file system.
-  // tsx by its resolved address: the job starts in the project folder, which need not hold node_modules.
-  writeFileSync(script, `#!/bin/sh\nexec ${quote(process.execPath)} --import ${quote(import.meta.resolve('tsx'))} ${quote(job.pipelineFile)} stage-worker ${quote(specFile)}\n`, { mode: 0o755 });
+  writeFileSync(script, `#!/bin/sh\nexec ${prepared.argv.map(quote).join(' ')}\n`, { mode: 0o755 });
 
   const jobId = await submit(job, ctx.stage, script, slurmLog, ctx.projectDir);
   job.onSubmitted(jobId);
   ctx.log(`submitted as Slurm job ${jobId}; its output: ${slurmLog}`);
   ctx.progress(0, undefined, `Slurm job ${jobId}`);
-
-  const events = new EventReader(spec.events);
-  let outcome: JobEvent | undefined;
-  const follow = (): void => {
-    for (const event of events.read()) {
-      if (event.type === 'log') ctx.log(event.line);
-      else if (event.type === 'metric') ctx.metric(event.series, event.step, event.values);
-      else if (event.type === 'progress') ctx.progress(event.done, event.total, event.detail);
-      else if (event.type === 'summary') ctx.summary(event.line);
-      else outcome = event;
-    }
-  };
 
   let cancelled = false;
   let state: JobState;
@@ -85,11 +51,11 @@ export async function runOnSlurm(ctx: AnyContext, job: SlurmJob): Promise<void> 
       await run('scancel', [jobId]).catch(() => undefined);
     }
     state = await jobState(jobId);
-    follow();
+    prepared.follow();
     if (ENDED.has(state.state) || state.state === 'PURGED') break;
     await sleep(job.config.poll_seconds * 1000, ctx.signal);
   }
-  follow();
+  const outcome = prepared.follow();
   if (cancelled) throw new GlmflowError('interrupted', `Slurm job ${jobId} was cancelled; its checkpoints stay for the next run`);
   if ((state.state === 'COMPLETED' || state.state === 'PURGED') && outcome?.type === 'done') {
     // What the job printed outside the stage's own log goes into that log; a failed job's folder stays for inspection.
@@ -147,31 +113,6 @@ async function jobState(jobId: string): Promise<JobState> {
     // Purged from the controller's memory (MinJobAge passed): it has ended; the events file says how.
     if (/Invalid job id/i.test((error as { stderr?: string }).stderr ?? '')) return { state: 'PURGED', exitCode: undefined, reason: undefined };
     throw error;
-  }
-}
-
-/** Reads JSON lines appended to a file since the last read; a partly written last line waits for the next. */
-class EventReader {
-  #offset = 0;
-  #rest = '';
-
-  constructor(readonly file: string) {}
-
-  read(): JobEvent[] {
-    if (!existsSync(this.file)) return [];
-    const size = statSync(this.file).size;
-    if (size <= this.#offset) return [];
-    const buffer = Buffer.alloc(size - this.#offset);
-    const fd = openSync(this.file, 'r');
-    try {
-      readSync(fd, buffer, 0, buffer.length, this.#offset);
-    } finally {
-      closeSync(fd);
-    }
-    this.#offset = size;
-    const lines = (this.#rest + buffer.toString('utf8')).split('\n');
-    this.#rest = lines.pop()!;
-    return lines.filter(Boolean).map((line) => JSON.parse(line) as JobEvent);
   }
 }
 
