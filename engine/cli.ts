@@ -68,6 +68,8 @@ Commands
 Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
 --project DIR runs this pipeline in another project folder (its data/, artifacts/ and .glmflow/).
+glmflow.yaml in the project folder sends stages to Slurm and shares the cache through S3
+(README.md, "Scaling out").
 
 Stages of this pipeline: %STAGES%
 
