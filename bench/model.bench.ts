@@ -10,6 +10,7 @@ import { disposeGrads } from '../model/glm.ts';
 import { createModel } from '../model/load.ts';
 import { Rng } from '../model/random.ts';
 import { report } from './report.ts';
+import { generate } from '../model/generate.ts';
 
 const SMALL = parseConfig({
   model_type: 'chatglm', num_layers: 4, hidden_size: 256, num_attention_heads: 8, kv_channels: 32,
@@ -63,7 +64,7 @@ figure('eval_tokens_per_s', (B * T) / evalStep, 'tokens/s', 845);
 const prompt = [randomIds(64)];
 const NEW = 64;
 const gen = await timed(GEN_RUNS, 1, async () => {
-  const out = await model.generate(prompt, { maxNewTokens: NEW, eosTokenId: [] });
+  const out = await generate(model, prompt, { maxNewTokens: NEW, eosTokenId: [] });
   if (out[0]!.length !== NEW) throw new Error('generation stopped early');
 });
 figure('gen_new_tokens_per_s', NEW / gen, 'tokens/s', 67);

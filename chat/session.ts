@@ -1,7 +1,7 @@
 // One multi-turn conversation: the history, and a reply streamed as the model
 // chooses its tokens.
 import type { Message } from '../formats/conversation.ts';
-import type { GenerateOptions } from '../model/generate.ts';
+import { generate, type GenerateOptions } from '../model/generate.ts';
 import type { GlmModel } from '../model/glm.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { chatPrompt } from '../stages/generate/prompt.ts';
@@ -28,7 +28,7 @@ export class ChatSession {
     const messages: Message[] = [...this.#history, { role: 'user', content: text }];
     const ids: number[] = [];
     let shown = '';
-    const [newIds] = await this.model.generate([chatPrompt(this.tokenizer, messages)], {
+    const [newIds] = await generate(this.model, [chatPrompt(this.tokenizer, messages)], {
       ...this.options,
       onToken: (id) => {
         ids.push(id);

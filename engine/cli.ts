@@ -49,7 +49,7 @@ Commands
   run [stage...]        run the stages needed for the targets (default: all) that are stale
       --set stage.param=value   override a param (repeatable)      e.g. --set split.subset=0.2
       --config file.yaml        params per stage, e.g. "split: {subset: 0.2}"
-      --force stage             rerun a stage even if fresh (repeatable)
+      --force stage             rerun a stage even if fresh, from scratch: no resuming (repeatable)
       --dry-run                 print the plan, write nothing
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
@@ -62,10 +62,12 @@ Commands
   explain <stage>       the parts of a stage's cache key and what changed    [--json]
   dag                   the pipeline graph                [--format text|mermaid|dot]
   runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
-  gc                    delete cached outputs no longer referenced, print bytes freed
+  gc                    delete cached outputs no longer referenced, checkpoints of keys no
+                        longer used and killed runs' leftovers; print bytes freed
                         (local only: the remote cache is never touched)
 %EXTRA%
-Every stage's latest outputs are in artifacts/<stage>/; logs of each run in .glmflow/logs/.
+Every stage's latest outputs are in artifacts/<stage>/ (a copy: edit data/ or params, not these files;
+run stops and names any file edited there); logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
 --project DIR runs this pipeline in another project folder (its data/, artifacts/ and .glmflow/).
 glmflow.yaml in the project folder sends stages to Slurm and shares the cache through S3
@@ -226,6 +228,7 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
     if (edited.length) throw viewEdited(edited);
     const toRun = planned.filter((a) => a.state !== 'fresh');
     if (toRun.length) display.info(`glmflow: ${planned.length} stages, ${planned.length - toRun.length} fresh, ${toRun.length} to run or restore`);
+    ws.db.markKilledRuns(isAlive);
     const runId = ws.db.startRun(command);
     process.on('SIGINT', onSignal);
     const jobs = values.jobs ? Number(values.jobs) : availableParallelism();
@@ -389,10 +392,11 @@ async function gcCommand(pipeline: Pipeline, projectDir: string, print: (t: stri
   const ws = new Workspace(pipeline, projectDir);
   const lock = await ProjectLock.acquire(ws.paths.lock, { wait: true, command: 'gc', onWait: (m) => process.stderr.write(m + '\n') });
   try {
+    const killed = ws.db.markKilledRuns(isAlive);
     ws.db.forgetStages(pipeline.names);
     const dropped = ws.db.dropAllButLatest();
-    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects());
-    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}`);
+    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects(), ws.db.liveWorkNames());
+    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}${killed ? `; ${killed} run${killed === 1 ? '' : 's'} whose process was gone marked killed` : ''}`);
     return 0;
   } finally {
     lock.release();

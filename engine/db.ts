@@ -50,7 +50,8 @@ export interface RunRecord {
   readonly startedAt: number;
   readonly finishedAt: number | null;
   readonly command: string;
-  readonly status: 'running' | 'ok' | 'failed' | 'interrupted';
+  /** 'killed': found 'running' by gc or a later run after its process was gone. */
+  readonly status: 'running' | 'ok' | 'failed' | 'interrupted' | 'killed';
   readonly pid: number;
   readonly stages: readonly { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string; job: string | null }[];
 }
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS latest (stage TEXT PRIMARY KEY, key TEXT NOT NULL REF
 CREATE TABLE IF NOT EXISTS run (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER, command TEXT NOT NULL, status TEXT NOT NULL, pid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS run_stage (run_id INTEGER NOT NULL REFERENCES run(id), stage TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, duration_ms INTEGER NOT NULL, log_path TEXT, summary TEXT NOT NULL, key TEXT, params TEXT, PRIMARY KEY (run_id, stage));
 CREATE TABLE IF NOT EXISTS metric (run_id INTEGER NOT NULL, stage TEXT NOT NULL, series TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, time INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS work_name (stage TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (stage, key, name));
 CREATE INDEX IF NOT EXISTS metric_by_run ON metric (run_id, stage, series, name, step);
 `;
 
@@ -143,6 +145,48 @@ export class StateDb {
     const hashes = new Set<string>();
     for (const row of rows) for (const out of Object.values(JSON.parse(row.outputs) as Record<string, OutputRecord>)) hashes.add(out.hash);
     return hashes;
+  }
+
+  /** A name a stage's run (of `key`) gave scratch in its workDir through keyWithout: gc keeps it while the key matters. */
+  noteWorkName(stage: string, key: string, name: string): void {
+    this.#db.prepare('INSERT OR IGNORE INTO work_name (stage, key, name) VALUES (?, ?, ?)').run(stage, key, name);
+  }
+
+  /**
+   * The workDir names each stage may still use: its latest key, the key of its last attempt
+   * (an interrupted run resumes from there), and the keyWithout names runs of those keys used.
+   */
+  liveWorkNames(): Map<string, Set<string>> {
+    const keys = this.#db
+      .prepare(
+        `SELECT stage, key FROM latest
+         UNION SELECT stage, key FROM run_stage r WHERE key IS NOT NULL AND run_id = (SELECT max(run_id) FROM run_stage WHERE stage = r.stage AND key IS NOT NULL)`,
+      )
+      .all() as { stage: string; key: string }[];
+    const names = this.#db.prepare('SELECT name FROM work_name WHERE stage = ? AND key = ?');
+    const live = new Map<string, Set<string>>();
+    for (const { stage, key } of keys) {
+      const set = live.get(stage) ?? new Set<string>();
+      set.add(key);
+      for (const { name } of names.all(stage, key) as { name: string }[]) set.add(name);
+      live.set(stage, set);
+    }
+    return live;
+  }
+
+  /** Runs still marked running whose process is gone (kill -9, a crash) are recorded as killed; returns how many. */
+  markKilledRuns(isAlive: (pid: number) => boolean): number {
+    const running = this.#db.prepare("SELECT id, pid FROM run WHERE status = 'running'").all() as { id: number; pid: number }[];
+    const dead = running.filter((r) => r.pid !== process.pid && !isAlive(r.pid));
+    const mark = this.#db.prepare("UPDATE run SET status = 'killed' WHERE id = ?");
+    const stages = this.#db.prepare("UPDATE run_stage SET outcome = 'failed', reason = 'killed: the process was gone' WHERE run_id = ? AND outcome = 'running'");
+    this.#db.transaction(() => {
+      for (const r of dead) {
+        mark.run(r.id);
+        stages.run(r.id);
+      }
+    })();
+    return dead.length;
   }
 
   startRun(command: string): number {

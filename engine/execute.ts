@@ -114,13 +114,18 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   const ctx: StageContext<Record<string, unknown>, Record<string, string>, typeof def.outputs, string> = {
     stage: a.stage,
     key: a.key!,
-    keyWithout: (names) => keyOf({ ...a.details!, params: Object.fromEntries(Object.entries(a.details!.params).filter(([name]) => !names.includes(name))) }),
+    keyWithout: (names) => {
+      const key = keyOf({ ...a.details!, params: Object.fromEntries(Object.entries(a.details!.params).filter(([name]) => !names.includes(name))) });
+      ws.db.noteWorkName(a.stage, a.key!, key);
+      return key;
+    },
     params: a.params,
     inputs,
     files: a.files,
     outputs,
     artifactPaths: Object.fromEntries(Object.entries(def.outputs).map(([name, spec]) => [name, path.join(ws.paths.artifacts, a.stage, spec.file)])),
     workDir,
+    forced: options.force?.has(a.stage) ?? false,
     projectDir: ws.paths.project,
     signal: options.signal,
     log: writeLog,

@@ -69,10 +69,15 @@ export function expandPatterns(projectDir: string, patterns: string | readonly s
   for (const pattern of list) {
     const absolute = path.resolve(projectDir, pattern);
     let matches: string[];
-    const st = statSync(absolute, { throwIfNoEntry: false });
-    if (st?.isFile()) matches = [absolute];
-    else if (st?.isDirectory()) matches = fg.sync('**/*', { cwd: absolute, absolute: true, dot: false, onlyFiles: true });
-    else matches = fg.sync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true, dot: false });
+    try {
+      const st = statSync(absolute, { throwIfNoEntry: false });
+      if (st?.isFile()) matches = [absolute];
+      else if (st?.isDirectory()) matches = fg.sync('**/*', { cwd: absolute, absolute: true, dot: false, onlyFiles: true });
+      else matches = fg.sync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true, dot: false });
+    } catch (error) {
+      // A folder on the way that may not be listed: name it, as for a file.
+      throw unreadable((error as NodeJS.ErrnoException).path ?? absolute, error);
+    }
     if (matches.length === 0) {
       throw new GlmflowError(`${what}: "${pattern}" matches no file`, `check the path (relative to ${projectDir}), or set another with --set`);
     }

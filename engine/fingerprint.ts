@@ -6,7 +6,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileHasher } from './files.ts';
+import { unreadable, type FileHasher } from './files.ts';
 
 // Worker modules are named by `new URL('./x.mjs', import.meta.url)`, not imported, and count too.
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bnew URL\(\s*)(['"])(\.{1,2}\/[^'"]+)\1/g;
@@ -20,7 +20,12 @@ const importsCache = new Map<string, string[]>();
 function localImports(file: string): string[] {
   const cached = importsCache.get(file);
   if (cached) return cached;
-  const source = readFileSync(file, 'utf8').replace(COMMENTS, '$1');
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8').replace(COMMENTS, '$1');
+  } catch (error) {
+    throw unreadable(file, error);
+  }
   const found: string[] = [];
   for (const match of source.matchAll(IMPORT)) {
     const resolved = path.resolve(path.dirname(file), match[2]!);

@@ -1,7 +1,13 @@
-// One writer per project: a lock file created exclusively, holding who took it.
-// A lock whose process is gone (kill -9) is taken over; a live holder is waited
-// for, or reported at once with --no-wait.
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+// One writer per project: a lock file naming who holds it. A lock whose process
+// is gone (kill -9) is taken over; a live holder is waited for, or reported at
+// once with --no-wait. Every change to the lock file (take, take over, release)
+// happens inside an SQLite write transaction on lock.db beside it, so reading the
+// holder and replacing it is one step: of many waiters finding a dead holder's
+// lock, exactly one takes it. The kernel drops that SQLite lock when a process
+// dies, so a crash inside the step blocks no one.
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GlmflowError } from './errors.ts';
@@ -11,6 +17,8 @@ interface Holder {
   readonly host: string;
   readonly command: string;
   readonly since: string;
+  /** Which acquisition this is: release() deletes the lock only while it still carries its own token. */
+  readonly token?: string;
 }
 
 export interface LockOptions {
@@ -21,33 +29,30 @@ export interface LockOptions {
 }
 
 export class ProjectLock {
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly file: string,
+    private readonly token: string,
+  ) {}
 
   static async acquire(file: string, options: LockOptions): Promise<ProjectLock> {
+    const token = randomUUID();
     let announced = false;
     for (;;) {
-      // Written beside, then hard-linked into place: the lock appears with its holder already in it.
-      const me: Holder = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
-      const draft = `${file}.${process.pid}`;
-      writeFileSync(draft, JSON.stringify(me));
-      try {
-        linkSync(draft, file);
-        return new ProjectLock(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      } finally {
-        unlinkSync(draft);
+      const me: Holder = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString(), token };
+      const claim = serialized(file, (): { taken: true; recovered?: Holder | 'unreadable' } | { taken: false; holder: Holder } => {
+        const current = readHolder(file);
+        if (current !== 'absent' && current !== 'unreadable' && !(current.host === hostname() && !isAlive(current.pid))) return { taken: false, holder: current };
+        // Written beside, then renamed into place: the lock appears with its holder already in it.
+        writeFileSync(`${file}.${process.pid}`, JSON.stringify(me));
+        renameSync(`${file}.${process.pid}`, file);
+        return current === 'absent' ? { taken: true } : { taken: true, recovered: current };
+      });
+      if (claim.taken) {
+        const dead = claim.recovered;
+        if (dead) options.onWait?.(dead === 'unreadable' ? 'recovered an unreadable lock file' : `recovered a lock left by process ${dead.pid} (${dead.command}), which is no longer running`);
+        return new ProjectLock(file, token);
       }
-      const holder = readHolder(file);
-      if (!holder || (holder.host === hostname() && !isAlive(holder.pid))) {
-        options.onWait?.(holder ? `recovered a lock left by process ${holder.pid} (${holder.command}), which is no longer running` : 'recovered an unreadable lock file');
-        try {
-          unlinkSync(file);
-        } catch {
-          // another waiter removed it first
-        }
-        continue;
-      }
+      const { holder } = claim;
       const who = `process ${holder.pid} on ${holder.host} (\`${holder.command}\`, since ${holder.since})`;
       if (!options.wait) throw new GlmflowError(`another glmflow run holds this project: ${who}`, 'wait for it to finish, or rerun without --no-wait to queue behind it');
       if (!announced) options.onWait?.(`waiting for ${who} to finish…`);
@@ -56,20 +61,42 @@ export class ProjectLock {
     }
   }
 
+  /** Deletes the lock if it is still this acquisition's: never one taken over since, nor another process's. */
   release(): void {
-    try {
-      unlinkSync(this.file);
-    } catch {
-      // already gone: nothing to release
-    }
+    serialized(this.file, () => {
+      const current = readHolder(this.file);
+      if (current !== 'absent' && current !== 'unreadable' && current.token === this.token) unlinkSync(this.file);
+    });
   }
 }
 
-function readHolder(file: string): Holder | undefined {
+/** Runs `fn` while holding lock.db's write lock (waits for it; held only for a few file operations). */
+function serialized<T>(file: string, fn: () => T): T {
+  const db = new Database(`${file}.db`, { timeout: 60_000 });
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Holder;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      return fn();
+    } finally {
+      db.exec('COMMIT');
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function readHolder(file: string): Holder | 'absent' | 'unreadable' {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as Holder;
   } catch {
-    return undefined;
+    return 'unreadable';
   }
 }
 

@@ -59,6 +59,8 @@ export interface StageContext<P, I extends InputKinds, O extends OutputSpecs, F 
   readonly artifactPaths: { readonly [K in keyof O]: string };
   /** Persistent scratch for this stage (checkpoints to resume from). Survives failures and kills. */
   readonly workDir: string;
+  /** The user asked for this rerun (--force): do the work again rather than resume or reuse what workDir holds. */
+  readonly forced: boolean;
   readonly projectDir: string;
   /** Aborted when the run is interrupted (Ctrl-C); long loops should check it. */
   readonly signal: AbortSignal;

@@ -134,8 +134,12 @@ export class ObjectStore {
     return viewFiles(view, names, outputs);
   }
 
-  /** Deletes objects not in `keep`, and leftovers of killed runs; returns the bytes freed. */
-  sweep(keep: ReadonlySet<string>): { objects: number; bytes: number } {
+  /**
+   * Deletes objects not in `keep`, leftovers of killed runs (staging, half-built views) and
+   * workDir scratch no live key names (`work`: stage → names still in use); returns the bytes freed.
+   * Only under the project lock: no run is building anything then.
+   */
+  sweep(keep: ReadonlySet<string>, work: ReadonlyMap<string, ReadonlySet<string>>): { objects: number; bytes: number } {
     let objects = 0;
     let bytes = 0;
     for (const dir of existsSync(this.paths.objects) ? readdirSync(this.paths.objects) : []) {
@@ -146,6 +150,17 @@ export class ObjectStore {
       }
     }
     for (const leftover of existsSync(this.paths.tmp) ? readdirSync(this.paths.tmp) : []) bytes += remove(path.join(this.paths.tmp, leftover));
+    for (const leftover of existsSync(this.paths.artifacts) ? readdirSync(this.paths.artifacts) : []) {
+      if (/^\..+\.(building|old)-\d+$/.test(leftover)) bytes += remove(path.join(this.paths.artifacts, leftover));
+    }
+    for (const stage of existsSync(this.paths.work) ? readdirSync(this.paths.work) : []) {
+      const live = work.get(stage);
+      for (const name of readdirSync(path.join(this.paths.work, stage))) {
+        // Scratch is named by a key (a checkpoint folder, `<key>.model`…): anything else is the stage's own business.
+        const key = /^[0-9a-f]{64}/.exec(name)?.[0];
+        if (key && !live?.has(key)) bytes += remove(path.join(this.paths.work, stage, name));
+      }
+    }
     return { objects, bytes };
   }
 }

@@ -31,10 +31,15 @@ export class Workspace {
      * run has it open, and stands empty where the project has none yet.
      */
     readonly dryRun = false,
+    /**
+     * A dry run that lasts (the dashboard) and must see later runs: the state database is
+     * opened in place, and made (empty) where the project has none yet.
+     */
+    live = false,
   ) {
     checkStageNames(params, pipeline.names);
     this.paths = projectPaths(path.resolve(projectDir));
-    if (dryRun) {
+    if (dryRun && !live) {
       const open = existsSync(`${this.paths.db}-wal`);
       this.db = open ? new StateDb(this.paths.db, { readonly: true }) : new StateDb(existsSync(this.paths.db) ? inMemory(readFileSync(this.paths.db)) : ':memory:');
     } else {

@@ -6,7 +6,6 @@ import type { AttentionInputs, KeyValues } from './attention.ts';
 import { GLMBlock } from './block.ts';
 import type { GlmConfig } from './config.ts';
 import { Embedding } from './embedding.ts';
-import { generate, type GenerateOptions } from './generate.ts';
 import { causalLmLoss, evalLoss, shiftedTargets } from './loss.ts';
 import { attentionBias, blockedPattern, checkMatrix, defaultPositionIds } from './masks.ts';
 import { checkWasmMemory } from './memory.ts';
@@ -243,11 +242,6 @@ export class GlmModel {
     value.dispose();
     const byName = new Map(vars.map((v) => [v.name, v]));
     return { loss, grads: new Map(Object.entries(grads).map(([name, g]) => [byName.get(name)!, g])) };
-  }
-
-  /** New token ids per row (see GenerateOptions). */
-  generate(promptIds: IdMatrix, opts: GenerateOptions): Promise<number[][]> {
-    return generate(this, promptIds, opts);
   }
 
   dispose(): void {

@@ -33,6 +33,7 @@ export async function runStage<S extends ParamSchema, I extends InputKinds, O ex
     outputs,
     artifactPaths: outputs,
     workDir: dir,
+    forced: false,
     projectDir: setup.projectDir ?? dir,
     signal: new AbortController().signal,
     log: (message) => {

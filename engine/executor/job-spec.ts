@@ -15,6 +15,7 @@ export interface JobSpec {
   readonly artifactPaths: Record<string, string>;
   readonly workDir: string;
   readonly projectDir: string;
+  readonly forced: boolean;
   /** JSON lines the worker appends (log, metric, progress, summary, then done or error) and the driver reads as they come. */
   readonly events: string;
 }

@@ -32,6 +32,7 @@ export function prepareJob(ctx: AnyContext, dir: string, details: KeyDetails, pi
     artifactPaths: ctx.artifactPaths,
     workDir: ctx.workDir,
     projectDir: ctx.projectDir,
+    forced: ctx.forced,
     events: path.join(dir, 'events.jsonl'),
   };
   const specFile = path.join(dir, 'spec.json');

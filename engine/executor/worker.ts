@@ -28,6 +28,7 @@ export async function runStageWorker(pipeline: Pipeline, specFile: string): Prom
     artifactPaths: spec.artifactPaths,
     workDir: spec.workDir,
     projectDir: spec.projectDir,
+    forced: spec.forced,
     signal: abort.signal,
     log: (line) => emit({ type: 'log', line }),
     progress: (done, total, detail) => emit({ type: 'progress', done, ...(total === undefined ? {} : { total }), ...(detail === undefined ? {} : { detail }) }),

@@ -1,6 +1,6 @@
 // Builds the base model for the base stage: a user's checkpoint folder passed
 // through, or the embedded small model created from a seed and pretrained.
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import { parseConfig } from '../../model/config.ts';
@@ -13,7 +13,7 @@ import { readTrainRows } from '../../train/rows.ts';
 import { train } from '../../train/trainer.ts';
 import type { BaseContext } from '../base.ts';
 import { DESCRIPTOR_FILE, type BaseDescriptor } from '../../model/base-model.ts';
-import { reportTraining } from '../train/report.ts';
+import { reportTraining } from '../../train/report.ts';
 
 export async function buildBase(ctx: BaseContext): Promise<void> {
   const tokenizer = loadTokenizer(ctx.inputs.tokenizer);
@@ -64,7 +64,10 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
       save_total_limit: 1,
       seed: p.seed,
     });
-    const result = await train(model, data, options, new Checkpoints(path.join(ctx.workDir, ctx.key)), {
+    const checkpoints = new Checkpoints(path.join(ctx.workDir, ctx.key));
+    // --force means pretrain again, not restore the finished checkpoint.
+    if (ctx.forced) rmSync(checkpoints.dir, { recursive: true, force: true });
+    const result = await train(model, data, options, checkpoints, {
       signal: ctx.signal,
       log: ctx.log,
       metric: ctx.metric,

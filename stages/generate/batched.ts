@@ -1,6 +1,6 @@
 // Generation over many prompts: batches of similar length (less padding),
 // left-padded as ChatGLM3's tokenizer pads, results in the prompts' order.
-import type { GenerateOptions } from '../../model/generate.ts';
+import { generate, type GenerateOptions } from '../../model/generate.ts';
 import type { GlmModel } from '../../model/glm.ts';
 
 export interface Padded {
@@ -36,7 +36,7 @@ export async function generateAll(
     batch.signal?.throwIfAborted();
     const rows = order.slice(start, start + batch.size);
     const { inputIds, attentionMask } = leftPad(rows.map((i) => prompts[i]!), batch.padId);
-    const generated = await model.generate(inputIds, { ...options, attentionMask });
+    const generated = await generate(model, inputIds, { ...options, attentionMask });
     rows.forEach((i, r) => {
       out[i] = generated[r]!;
       newTokens += generated[r]!.length;

@@ -1,6 +1,6 @@
 // The train stage's work: open the base model with a fresh (or resumed) prefix,
 // train, and hand on the best or last prefix with a record of the run.
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { selectBackend } from '../../model/backend.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
@@ -9,7 +9,7 @@ import { readTrainRows } from '../../train/rows.ts';
 import { train } from '../../train/trainer.ts';
 import type { TrainContext } from '../train.ts';
 import { openBaseModel } from '../../model/base-model.ts';
-import { reportTraining } from './report.ts';
+import { reportTraining } from '../../train/report.ts';
 
 /** Changing these continues the same training rather than starting another. */
 const LENGTH_PARAMS = ['max_steps', 'num_train_epochs'];
@@ -26,6 +26,8 @@ export async function runTraining(ctx: TrainContext): Promise<void> {
   try {
     const data = { train: await readTrainRows(ctx.inputs.train), dev: await readTrainRows(ctx.inputs.dev), padId: tokenizer.padId };
     const checkpoints = new Checkpoints(path.join(ctx.workDir, ctx.keyWithout(LENGTH_PARAMS)));
+    // --force means train again: a finished (or interrupted) run's checkpoints are not resumed from.
+    if (ctx.forced) rmSync(checkpoints.dir, { recursive: true, force: true });
     const started = Date.now();
     const result = await train(model, data, p, checkpoints, {
       signal: ctx.signal,

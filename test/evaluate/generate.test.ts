@@ -14,6 +14,7 @@ import { runGenerate } from '../../stages/generate/run.ts';
 import { generateParams, type GenerateContext } from '../../stages/generate.ts';
 import { sharedPath } from '../shared.ts';
 import { tokenizer, writeEvalFiles } from './fixture.ts';
+import { generate } from '../../model/generate.ts';
 
 const PROMPTS = [[5, 6, 7, 8, 9, 10], [11, 12], [13, 14, 15, 16]];
 
@@ -33,7 +34,7 @@ test('batched generation: prompt order kept, stops at eos and max_new_tokens, no
     assert.deepEqual(free.map((r) => r.length), [6, 6, 6], 'never stopping: exactly max_new_tokens');
     // Each row alone (no padding, no reordering) gives the same tokens: results are in prompt order.
     for (const [i, prompt] of PROMPTS.entries()) {
-      assert.deepEqual((await model.generate([prompt], { maxNewTokens: 6, eosTokenId: [] }))[0], free[i], `row ${i}`);
+      assert.deepEqual((await generate(model, [prompt], { maxNewTokens: 6, eosTokenId: [] }))[0], free[i], `row ${i}`);
     }
     // Make row 0's third token the eos: that row stops before it, the others run on.
     const eos = free[0]![2]!;

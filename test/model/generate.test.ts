@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { loadModel } from '../../model/load.ts';
 import { sharedPath } from '../shared.ts';
 import { readCases } from './helpers.ts';
+import { generate } from '../../model/generate.ts';
 
 for (const fixture of ['fixtures/glm/tiny-f32', 'fixtures/glm/tiny-f16-sharded']) {
   const label = fixture.split('/').pop()!;
@@ -20,7 +21,7 @@ for (const fixture of ['fixtures/glm/tiny-f32', 'fixtures/glm/tiny-f16-sharded']
         ['batch (left padding)', cases.generation_batch_case],
       ] as const) {
         for (const useCache of [true, false]) {
-          const got = await model.generate(g.prompt_ids, {
+          const got = await generate(model, g.prompt_ids, {
             maxNewTokens: g.max_new_tokens,
             eosTokenId: [], // the reference never stops at eos
             useCache,
@@ -44,23 +45,23 @@ test('sampling is seeded, stops at eos / stop tokens, and streams every token', 
   try {
     const prompt = [[5, 6, 7, 8]];
     const opts = { maxNewTokens: 12, doSample: true, temperature: 0.9, topP: 0.9, topK: 50, repetitionPenalty: 1.2, eosTokenId: [] };
-    const a = await model.generate(prompt, { ...opts, seed: 7 });
-    const b = await model.generate(prompt, { ...opts, seed: 7 });
-    const c = await model.generate(prompt, { ...opts, seed: 8 });
+    const a = await generate(model, prompt, { ...opts, seed: 7 });
+    const b = await generate(model, prompt, { ...opts, seed: 7 });
+    const c = await generate(model, prompt, { ...opts, seed: 8 });
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
     assert.equal(a[0]!.length, 12);
 
     const streamed: number[] = [];
     const stopAt = a[0]![3]!;
-    const stopped = await model.generate(prompt, { ...opts, seed: 7, stopTokenIds: [stopAt], onToken: (id, row) => (assert.equal(row, 0), streamed.push(id)) });
+    const stopped = await generate(model, prompt, { ...opts, seed: 7, stopTokenIds: [stopAt], onToken: (id, row) => (assert.equal(row, 0), streamed.push(id)) });
     const expected = a[0]!.slice(0, a[0]!.indexOf(stopAt));
     assert.deepEqual(stopped, [expected]);
     assert.deepEqual(streamed, expected);
 
     // top-k 1 is greedy whatever the temperature
-    const greedy = await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [] });
-    assert.deepEqual(await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [], doSample: true, topK: 1, temperature: 5, seed: 3 }), greedy);
+    const greedy = await generate(model, prompt, { maxNewTokens: 6, eosTokenId: [] });
+    assert.deepEqual(await generate(model, prompt, { maxNewTokens: 6, eosTokenId: [], doSample: true, topK: 1, temperature: 5, seed: 3 }), greedy);
   } finally {
     model.dispose();
   }

@@ -2,7 +2,7 @@
 // consumer's `import { loadModel } from 'glmflow/model'` resolves it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadModel } from 'glmflow/model';
+import { generate, loadModel } from 'glmflow/model';
 import { sharedPath } from '../shared.ts';
 import { readCases } from './helpers.ts';
 
@@ -24,7 +24,7 @@ test("'glmflow/model': loadModel, forward with labels, generate", async (t) => {
     logits!.dispose();
     assert.ok(Math.abs(loss! - c.train_case.loss) <= 1e-5 * c.train_case.loss, `loss ${loss} vs ${c.train_case.loss}`);
     const g = c.generation_case;
-    assert.deepEqual(await model.generate(g.prompt_ids, { maxNewTokens: g.max_new_tokens, eosTokenId: [] }), g.new_token_ids);
+    assert.deepEqual(await generate(model, g.prompt_ids, { maxNewTokens: g.max_new_tokens, eosTokenId: [] }), g.new_token_ids);
   } finally {
     model.dispose();
   }

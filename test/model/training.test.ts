@@ -10,6 +10,7 @@ import { createModel, loadModel } from '../../model/load.ts';
 import { VOCAB_BLOCK } from '../../model/output_layer.ts';
 import { sharedPath } from '../shared.ts';
 import { readCases } from './helpers.ts';
+import { generate } from '../../model/generate.ts';
 
 const TINY = parseConfig({
   model_type: 'chatglm',
@@ -186,9 +187,9 @@ test('no tensor leaks over training steps, a forward pass and generation', async
     const out = await model.forward(BATCH);
     out.logits!.dispose();
     assert.equal(tf.memory().numTensors, baseline, 'after a forward pass');
-    await model.generate(BATCH.inputIds, { maxNewTokens: 5, attentionMask: BATCH.attentionMask, doSample: true, topP: 0.8 });
-    await model.generate(BATCH.inputIds, { maxNewTokens: 3, useCache: false });
-    await model.generate([BATCH.inputIds[0]!], { maxNewTokens: 5, attentionMask: [BATCH.attentionMask[0]!] }); // batch-1 decode path
+    await generate(model, BATCH.inputIds, { maxNewTokens: 5, attentionMask: BATCH.attentionMask, doSample: true, topP: 0.8 });
+    await generate(model, BATCH.inputIds, { maxNewTokens: 3, useCache: false });
+    await generate(model, [BATCH.inputIds[0]!], { maxNewTokens: 5, attentionMask: [BATCH.attentionMask[0]!] }); // batch-1 decode path
     assert.equal(tf.memory().numTensors, baseline, 'after generation');
   } finally {
     opt.dispose();

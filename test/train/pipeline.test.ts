@@ -48,4 +48,10 @@ test('run train end to end: outputs, live metrics in SQLite, no-op rerun, and a 
   assert.equal(longer.status, 0, longer.stderr);
   assert.match(longer.stderr, /▶ train: param max_steps: 4 → 6/);
   assert.match(longer.stdout, /train: 6\/6 steps \(resumed from step 4\)/);
+
+  // --force trains again from the start instead of restoring the finished checkpoint.
+  const forced = cli(project, 'run', 'train', ...TINY, '--set', 'train.max_steps=6', '--force', 'train');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stdout, /train: 6\/6 steps;/);
+  assert.doesNotMatch(forced.stdout, /resumed/);
 });

@@ -72,9 +72,9 @@ export class ProjectView {
     projectDir: string,
     params: ParamSources = NO_PARAMS,
   ) {
-    // A dry-run workspace writes nothing; it creates an empty state database in a
-    // project that has none yet, so a new project shows "no runs" instead of failing.
-    this.#ws = new Workspace(pipeline, projectDir, params, true);
+    // A live dry-run workspace: it sees later runs, writes nothing but an empty state database
+    // in a project that has none yet, so a new project shows "no runs" instead of failing.
+    this.#ws = new Workspace(pipeline, projectDir, params, true, true);
     this.#history = new RunHistory(projectDir);
   }
 

@@ -1,7 +1,7 @@
 // The end-of-training summary: figures, and the loss curves as terminal
 // sparklines, since a shape is read faster than a column of numbers.
-import type { LogEntry } from '../../train/checkpoint.ts';
-import type { TrainResult } from '../../train/trainer.ts';
+import type { LogEntry } from './checkpoint.ts';
+import type { TrainResult } from './trainer.ts';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
