@@ -44,7 +44,7 @@ async function remoteKeys(prefix: string): Promise<string[]> {
   return (listed.Contents ?? []).map((o) => o.Key!).sort();
 }
 
-test('two projects share one bucket: the second restores every stage without running any, byte for byte', async () => {
+test('two projects share one bucket: the second restores every stage without running any, byte for byte; concurrent pushes stay whole; gc leaves the remote alone', async () => {
   const first = await tempProject();
   const second = await tempProject();
   s3.configure(first, 'shared');
@@ -73,6 +73,17 @@ test('two projects share one bucket: the second restores every stage without run
 
   const again = await cli(second, 'run', 'train', ...SETS);
   assert.match(again.stdout, /up to date/);
+
+  // Two machines pushing the same stages into one place at once: every entry and object lands whole.
+  for (const project of [first, second]) s3.configure(project, 'concurrent');
+  const pushes = await Promise.all([cli(first, 'push'), cli(second, 'push')]);
+  for (const push of pushes) assert.equal(push.status, 0, push.stderr);
+  const third = await tempProject();
+  s3.configure(third, 'concurrent');
+  const pulled = await cli(third, 'pull', 'train', ...SETS);
+  assert.equal(pulled.status, 0, pulled.stdout + pulled.stderr);
+  assert.deepEqual(readFileSync(path.join(third, 'artifacts/train/prefix.safetensors')), readFileSync(path.join(first, 'artifacts/train/prefix.safetensors')));
+  for (const project of [first, second]) s3.configure(project, 'shared');
 
   // gc drops local history only: everything pushed is still on the remote.
   const before = await remoteKeys('shared/');
