@@ -32,8 +32,8 @@ function cli(dir: string, args: readonly string[], env: Record<string, string> =
   });
 }
 
-// Sweep: four trials of 60 steps, upstream stages prepared beforehand in both projects.
-const axes = ['--set', 'train.learning_rate=0.01,0.05', '--set', 'train.seed=1,2', '--set', 'train.max_steps=60'];
+// Sweep: four trials of 240 steps (minutes-long trials in real use: the worker process's start, a few seconds, is then small), upstream stages prepared beforehand in both projects.
+const axes = ['--set', 'train.learning_rate=0.01,0.05', '--set', 'train.seed=1,2', '--set', 'train.max_steps=240'];
 const serialDir = await project();
 const parallelDir = await project();
 for (const dir of [serialDir, parallelDir]) await cli(dir, ['run', 'base', ...SMALL]);

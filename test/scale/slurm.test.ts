@@ -154,3 +154,14 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
   const from = Number(/resumed from step (\d+)/.exec(resumed.stdout)![1]);
   assert.equal(from, afterCancel, 'resumed from the last checkpoint the cancelled job wrote');
 });
+
+test('sweep --max-parallel 2 on the slurm executor: each trial is a Slurm job of its own', async (t) => {
+  if (skip) return t.skip(skip);
+  const project = await tempProject();
+  onSlurm(project);
+  const sweep = await cli(project, ['sweep', ...SETS, '--set', 'train.learning_rate=0.01,0.2', '--max-parallel', '2']);
+  assert.equal(sweep.status, 0, sweep.stdout + sweep.stderr);
+  const jobs = [...sweep.stderr.matchAll(/▶ train: submitted as Slurm job (\d+)/g)].map((m) => m[1]);
+  assert.equal(new Set(jobs).size, 2, sweep.stderr);
+  assert.equal(sweep.stdout.split('\n').filter((l) => /^\d\s.*ran$/.test(l)).length, 2, sweep.stdout);
+});
