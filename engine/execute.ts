@@ -138,13 +138,16 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   };
 
   try {
+    // A stage away from this process: a Slurm job, or a worker process of its own.
+    const jobDir = path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`);
+    const pipelineFile = options.pipelineFile ?? process.argv[1]!;
     if (executorFor(ws.config, a.stage, def.resources ?? [], options.executor) === 'slurm') {
       const { runOnSlurm } = await import('./executor/slurm.ts');
       await runOnSlurm(ctx, {
-        dir: path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`),
+        dir: jobDir,
         details: a.details!,
         config: ws.config.slurm,
-        pipelineFile: options.pipelineFile ?? process.argv[1]!,
+        pipelineFile,
         onSubmitted: (jobId) => {
           ws.db.setStageJob(options.runId, a.stage, jobId);
           options.display.info(`▶ ${a.stage}: submitted as Slurm job ${jobId}`);
@@ -152,7 +155,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
       });
     } else if (options.ownProcess) {
       const { runInChild } = await import('./executor/child.ts');
-      await runInChild(ctx, path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`), a.details!, options.pipelineFile ?? process.argv[1]!);
+      await runInChild(ctx, jobDir, a.details!, pipelineFile);
     } else {
       await def.run(ctx);
     }
