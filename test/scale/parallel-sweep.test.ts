@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, tempProject, TINY } from '../watch/project.ts';
 
-test('sweep --max-parallel 2 with --halving: trials overlap, each rung ends before the next, the table fills in, and the results equal a one-at-a-time sweep', async () => {
+test('sweep --max-parallel 2 with --halving: trials overlap, each rung ends before the next, the table fills in, and the results equal a one-at-a-time sweep', { timeout: 300_000 }, async () => {
   const serialProject = await tempProject();
   const parallelProject = await tempProject();
   const args = [...TINY, '--set', 'train.max_steps=4', '--set', 'train.learning_rate=0.01,0.2', '--set', 'train.weight_decay=0,0.01', '--halving'];

@@ -44,7 +44,7 @@ async function remoteKeys(prefix: string): Promise<string[]> {
   return (listed.Contents ?? []).map((o) => o.Key!).sort();
 }
 
-test('two projects share one bucket: the second restores every stage without running any, byte for byte; concurrent pushes stay whole; gc leaves the remote alone', async () => {
+test('two projects share one bucket: the second restores every stage without running any, byte for byte; concurrent pushes stay whole; gc leaves the remote alone', { timeout: 240_000 }, async () => {
   const first = await tempProject();
   const second = await tempProject();
   s3.configure(first, 'shared');
@@ -92,7 +92,7 @@ test('two projects share one bucket: the second restores every stage without run
   assert.deepEqual(await remoteKeys('shared/'), before);
 });
 
-test('a damaged remote object is detected by its hash and not used: the stage runs locally and the push repairs it', async () => {
+test('a damaged remote object is detected by its hash and not used: the stage runs locally and the push repairs it', { timeout: 240_000 }, async () => {
   const first = await tempProject();
   const second = await tempProject();
   s3.configure(first, 'damaged');
@@ -119,7 +119,7 @@ test('a damaged remote object is detected by its hash and not used: the stage ru
   assert.deepEqual(repaired, good, 'the push after the local run wrote the object again');
 });
 
-test('push and pull by hand: pull brings a project up to date without running, push says what it sent', async () => {
+test('push and pull by hand: pull brings a project up to date without running, push says what it sent', { timeout: 240_000 }, async () => {
   const first = await tempProject();
   const second = await tempProject();
   s3.configure(first, 'manual');

@@ -61,7 +61,7 @@ function db(project: string): Database.Database {
   return new Database(path.join(project, '.glmflow/cache.db'), { readonly: true });
 }
 
-test('run train through sbatch: the same bytes as a local run, live metrics in the driver\'s SQLite, the job id in runs', async (t) => {
+test('run train through sbatch: the same bytes as a local run, live metrics in the driver\'s SQLite, the job id in runs', { timeout: 300_000 }, async (t) => {
   if (skip) return t.skip(skip);
   const local = await tempProject();
   const cluster = await tempProject();
@@ -93,7 +93,7 @@ test('run train through sbatch: the same bytes as a local run, live metrics in t
   assert.equal(existsSync(path.join(cluster, '.glmflow/jobs')) && readdirSync(path.join(cluster, '.glmflow/jobs')).length, 0, 'a completed job leaves no files behind');
 });
 
-test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels the job; the next run resumes from the checkpoint', async (t) => {
+test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels the job; the next run resumes from the checkpoint', { timeout: 300_000 }, async (t) => {
   if (skip) return t.skip(skip);
   const project = await tempProject();
   onSlurm(project);
@@ -155,7 +155,7 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
   assert.equal(from, afterCancel, 'resumed from the last checkpoint the cancelled job wrote');
 });
 
-test('sweep --max-parallel 2 on the slurm executor: each trial is a Slurm job of its own', async (t) => {
+test('sweep --max-parallel 2 on the slurm executor: each trial is a Slurm job of its own', { timeout: 300_000 }, async (t) => {
   if (skip) return t.skip(skip);
   const project = await tempProject();
   onSlurm(project);
