@@ -15,7 +15,7 @@ import { plan, viewEdited, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
 import type { ExecutorName } from './project-config.ts';
 import type { RunRecord } from './db.ts';
-import { pullCommand, pushCommand, remoteStatusCommand } from './remote/commands.ts';
+import { pullCommand, pushCommand, remoteGcCommand, remoteStatusCommand } from './remote/commands.ts';
 
 export interface ExtraCommand {
   readonly summary: string;
@@ -65,6 +65,8 @@ Commands
   gc                    delete cached outputs no longer referenced, checkpoints of keys no
                         longer used and killed runs' leftovers; print bytes freed
                         (local only: the remote cache is never touched)
+      --remote --older-than DAYS   instead: delete remote entries written over DAYS days ago
+                                   and the objects no remaining entry lists
 %EXTRA%
 Every stage's latest outputs are in artifacts/<stage>/ (a copy: edit data/ or params, not these files;
 run stops and names any file edited there); logs of each run in .glmflow/logs/.
@@ -92,6 +94,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   project: { type: 'string' },
   remote: { type: 'boolean' },
+  'older-than': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -142,6 +145,8 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
       case 'runs':
         return withWorkspace(pipeline, projectDir, params, true, (ws) => runsCommand(ws, Number(values.limit ?? 20), Boolean(values.json), print));
       case 'gc':
+        if (values.remote) return await withRemote(pipeline, projectDir, params, (ws) => remoteGcCommand(ws, olderThanDays(values['older-than']), print));
+        if (values['older-than'] !== undefined) throw new GlmflowError('--older-than goes with gc --remote', 'plain gc works on the local cache only');
         return await gcCommand(pipeline, projectDir, print);
       case 'push':
         return await withRemote(pipeline, projectDir, params, (ws) => pushCommand(ws, positionals, print));
@@ -191,6 +196,12 @@ async function withRemote(pipeline: Pipeline, projectDir: string, params: ParamS
     lock?.release();
     ws.close();
   }
+}
+
+function olderThanDays(text: string | undefined): number {
+  const days = Number(text);
+  if (text === undefined || !Number.isFinite(days) || days < 0) throw new GlmflowError('gc --remote needs --older-than DAYS (a number, 0 or more)', 'e.g. gc --remote --older-than 30: entries others pushed in the last 30 days stay');
+  return days;
 }
 
 function executorName(text: string): ExecutorName {

@@ -73,3 +73,11 @@ export async function remoteStatusCommand(ws: Workspace, targets: readonly strin
   else print(`remote: ${remote.url}\n` + table(['stage', 'state', 'remote', 'why'], rows.map((r) => [r.stage, r.state, r.remote, r.reasons.join('; ')])));
   return 0;
 }
+
+/** `gc --remote --older-than DAYS`: only when asked, and only what is that old (see RemoteCache.collect). */
+export async function remoteGcCommand(ws: Workspace, olderThanDays: number, print: (line: string) => void): Promise<number> {
+  const remote = await requireRemote(ws);
+  const { entries, objects, bytes } = await remote.collect(Date.now() - olderThanDays * 86_400_000);
+  print(`gc --remote: removed ${entries} entries written over ${olderThanDays} days ago and ${objects} objects no entry lists, ${formatBytes(bytes)}, from ${remote.url}`);
+  return 0;
+}

@@ -12,7 +12,7 @@ import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CacheEntry, FileRecord } from '../db.ts';
 import { GlmflowError } from '../errors.ts';
 import { keyOf } from '../key.ts';
@@ -139,18 +139,50 @@ export class RemoteCache {
     return (await this.#size(this.entryKey(stage, key))) !== undefined;
   }
 
-  /** Keys of the entries the remote holds for a stage. */
-  async entryKeys(stage: string): Promise<Set<string>> {
-    const client = this.#client;
-    const prefix = `${this.#address.prefix}entries/${stage}/`;
-    const keys = new Set<string>();
+  /**
+   * Deletes entries last written before `cutoff` (ms since the epoch), then objects no remaining
+   * entry lists that are as old. Young objects are never deleted, so a push in progress keeps what
+   * it uploaded before its entry lands; an object deleted under a push that found it already there
+   * reads as missing later, which a pull reports and the next push writes again.
+   */
+  async collect(cutoff: number): Promise<{ entries: number; objects: number; bytes: number }> {
+    const entries = await this.#list(`${this.#address.prefix}entries/`);
+    let removedEntries = 0;
+    const referenced = new Set<string>();
+    for (const object of entries) {
+      if (object.modified < cutoff) {
+        await this.#client.send(new DeleteObjectCommand({ Bucket: this.#address.bucket, Key: object.key }));
+        removedEntries++;
+        continue;
+      }
+      const text = await this.#getText(object.key);
+      if (text === undefined) continue;
+      for (const record of Object.values((JSON.parse(text) as CacheEntry).outputs)) {
+        referenced.add(record.hash);
+        for (const file of Object.values(record.files ?? {})) referenced.add(file.hash);
+      }
+    }
+    let objects = 0;
+    let bytes = 0;
+    const objectsPrefix = `${this.#address.prefix}objects/`;
+    for (const object of await this.#list(objectsPrefix)) {
+      if (referenced.has(object.key.slice(objectsPrefix.length)) || object.modified >= cutoff) continue;
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#address.bucket, Key: object.key }));
+      objects++;
+      bytes += object.size;
+    }
+    return { entries: removedEntries, objects, bytes };
+  }
+
+  async #list(prefix: string): Promise<{ key: string; modified: number; size: number }[]> {
+    const found: { key: string; modified: number; size: number }[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: this.#address.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) if (object.Key?.endsWith('.json')) keys.add(object.Key.slice(prefix.length, -'.json'.length));
+      const page = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#address.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) found.push({ key: object.Key!, modified: object.LastModified?.getTime() ?? 0, size: object.Size ?? 0 });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return keys;
+    return found;
   }
 
   /** Closes the client's kept-alive connections, so the process can exit. */

@@ -119,7 +119,7 @@ test('a damaged remote object is detected by its hash and not used: the stage ru
   assert.deepEqual(repaired, good, 'the push after the local run wrote the object again');
 });
 
-test('push and pull by hand: pull brings a project up to date without running, push says what it sent', { timeout: 240_000 }, async () => {
+test('push, pull and gc --remote by hand: pull brings a project up to date without running, push says what it sent, gc --remote deletes only what is old enough', { timeout: 240_000 }, async () => {
   const first = await tempProject();
   const second = await tempProject();
   s3.configure(first, 'manual');
@@ -141,4 +141,16 @@ test('push and pull by hand: pull brings a project up to date without running, p
   const missing = await cli(second, 'pull', 'train', ...SETS);
   assert.equal(missing.status, 1);
   assert.match(missing.stdout, /base: not on the remote/);
+
+  // Remote data goes only when asked, and only what is old enough.
+  const stored = await remoteKeys('manual/');
+  assert.ok(stored.length > 0);
+  const young = await cli(first, 'gc', '--remote', '--older-than', '1');
+  assert.equal(young.status, 0, young.stderr);
+  assert.match(young.stdout, /removed 0 entries .* and 0 objects/);
+  assert.deepEqual(await remoteKeys('manual/'), stored);
+  assert.match((await cli(first, 'gc', '--remote')).stderr, /needs --older-than DAYS/);
+  const all = await cli(first, 'gc', '--remote', '--older-than', '0');
+  assert.equal(all.status, 0, all.stderr);
+  assert.deepEqual(await remoteKeys('manual/'), []);
 });
