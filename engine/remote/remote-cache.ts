@@ -4,13 +4,14 @@
 //                               by one), immutable, named by their hash
 //   entries/<stage>/<key>.json  a cache entry: key details and outputs with their hashes
 // An entry is written only after all its objects, so a reader that finds an
-// entry finds its objects; two machines pushing the same key write the same
+// entry finds its objects (unless `gc --remote` took them since: reported as
+// missing, and the stage runs); two machines pushing the same key write the same
 // objects, and either's entry is a valid one. Nothing is trusted on the way in:
 // an entry must hash to its key, and every object to the hash that names it.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CacheEntry, FileRecord } from '../db.ts';
@@ -70,18 +71,17 @@ export class RemoteCache {
 
   /** Uploads the outputs the remote lacks, then the entry. Returns the bytes uploaded. */
   async push(entry: CacheEntry, store: ObjectStore): Promise<{ objects: number; bytes: number }> {
-    const client = this.#client;
     let objects = 0;
     let bytes = 0;
     for (const [record, file] of storedFiles(entry, store)) {
       if (!this.#damaged.has(record.hash) && (await this.#size(this.objectKey(record.hash))) === record.size) continue;
-      await client.send(new PutObjectCommand({ Bucket: this.#address.bucket, Key: this.objectKey(record.hash), Body: createReadStream(file), ContentLength: record.size }));
+      await this.#put(this.objectKey(record.hash), createReadStream(file), record.size);
       this.#damaged.delete(record.hash);
       objects++;
       bytes += record.size;
     }
     const body = JSON.stringify({ key: entry.key, stage: entry.stage, details: entry.details, outputs: entry.outputs, createdAt: entry.createdAt, durationMs: entry.durationMs });
-    await client.send(new PutObjectCommand({ Bucket: this.#address.bucket, Key: this.entryKey(entry.stage, entry.key), Body: body, ContentType: 'application/json' }));
+    await this.#put(this.entryKey(entry.stage, entry.key), body, Buffer.byteLength(body));
     return { objects, bytes };
   }
 
@@ -190,10 +190,17 @@ export class RemoteCache {
     this.#client.destroy();
   }
 
-  async #size(key: string): Promise<number | undefined> {
-    const client = this.#client;
+  async #put(key: string, body: string | Readable, length: number): Promise<void> {
     try {
-      return (await client.send(new HeadObjectCommand({ Bucket: this.#address.bucket, Key: key }))).ContentLength;
+      await this.#client.send(new PutObjectCommand({ Bucket: this.#address.bucket, Key: key, Body: body, ContentLength: length }));
+    } catch (error) {
+      throw explain(error, this.url);
+    }
+  }
+
+  async #size(key: string): Promise<number | undefined> {
+    try {
+      return (await this.#client.send(new HeadObjectCommand({ Bucket: this.#address.bucket, Key: key }))).ContentLength;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw explain(error, this.url);
@@ -201,9 +208,8 @@ export class RemoteCache {
   }
 
   async #getText(key: string): Promise<string | undefined> {
-    const client = this.#client;
     try {
-      const response = await client.send(new GetObjectCommand({ Bucket: this.#address.bucket, Key: key }));
+      const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#address.bucket, Key: key }));
       return await response.Body!.transformToString('utf8');
     } catch (error) {
       if (isMissing(error)) return undefined;
