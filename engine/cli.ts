@@ -13,6 +13,9 @@ import { loadConfigFile, NO_PARAMS, parseSetFlags, type ConfigAdapter, type Para
 import type { Pipeline } from './pipeline.ts';
 import { plan, viewEdited, type Assessment } from './plan.ts';
 import { Workspace } from './workspace.ts';
+import type { ExecutorName } from './project-config.ts';
+import type { RunRecord } from './db.ts';
+import { pullCommand, pushCommand, remoteGcCommand, remoteStatusCommand } from './remote/commands.ts';
 
 export interface ExtraCommand {
   readonly summary: string;
@@ -51,17 +54,26 @@ Commands
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
       --backend wasm|cpu|tensorflow   tfjs backend for model stages (default: automatic)
+      --executor local|slurm    where every stage runs (default: glmflow.yaml's executor:, else local)
   status [stage...]     each stage fresh or stale, with the reason           [--json]
+      --remote                  also whether the remote cache holds each stage's current outputs
+  push [stage...]       upload the latest outputs to the remote cache (glmflow.yaml: remote)
+  pull [stage...]       download what the remote cache has for the stages, running nothing
   explain <stage>       the parts of a stage's cache key and what changed    [--json]
   dag                   the pipeline graph                [--format text|mermaid|dot]
   runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
   gc                    delete cached outputs no longer referenced, checkpoints of keys no
                         longer used and killed runs' leftovers; print bytes freed
+                        (local only: the remote cache is never touched)
+      --remote --older-than DAYS   instead: delete remote entries written over DAYS days ago
+                                   and the objects no remaining entry lists
 %EXTRA%
 Every stage's latest outputs are in artifacts/<stage>/ (a copy: edit data/ or params, not these files;
 run stops and names any file edited there); logs of each run in .glmflow/logs/.
 --set and --config are accepted by run, status and explain (params change keys).
 --project DIR runs this pipeline in another project folder (its data/, artifacts/ and .glmflow/).
+glmflow.yaml in the project folder sends stages to Slurm and shares the cache through S3
+(README.md, "Scaling out").
 
 Stages of this pipeline: %STAGES%
 
@@ -76,10 +88,13 @@ const OPTIONS = {
   jobs: { type: 'string' },
   'no-wait': { type: 'boolean' },
   backend: { type: 'string' },
+  executor: { type: 'string' },
   json: { type: 'boolean' },
   format: { type: 'string' },
   limit: { type: 'string' },
   project: { type: 'string' },
+  remote: { type: 'boolean' },
+  'older-than': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -95,6 +110,8 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
   const extra = command ? options.commands?.[command] : undefined;
   try {
     if (extra) return (await extra.run(rest)) ?? 0;
+    // Not in --help: what a Slurm job runs (engine/executor/slurm.ts writes its command line).
+    if (command === 'stage-worker') return await (await import('./executor/worker.ts')).runStageWorker(pipeline, rest[0]!);
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       const extras = Object.entries(options.commands ?? {}).map(([name, c]) => `  ${name.padEnd(22)}${c.summary}`);
       print(helpText(pipeline, extras.join('\n'), options.mainTarget));
@@ -111,12 +128,13 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
     const load = { adapters: options.configAdapters ?? [], stages: pipeline.names, note: (line: string) => process.stderr.write(`note: ${line}\n`) };
     for (const file of values.config ?? []) params = await loadConfigFile(file, params, load);
     params = parseSetFlags(values.set ?? [], params);
-    for (const target of positionals) if (command !== 'run' && command !== 'status' && command !== 'explain') throw new GlmflowError(`"${command}" takes no stage names (got "${target}")`);
+    for (const target of positionals) if (!['run', 'status', 'explain', 'push', 'pull'].includes(command)) throw new GlmflowError(`"${command}" takes no stage names (got "${target}")`);
 
     switch (command) {
       case 'run':
         return await runCommand(pipeline, projectDir, positionals, params, values, print, options.reporters ?? {}, argv);
       case 'status':
+        if (values.remote) return await withRemote(pipeline, projectDir, params, (ws) => remoteStatusCommand(ws, positionals, Boolean(values.json), print));
         return withWorkspace(pipeline, projectDir, params, true, (ws) => statusCommand(ws, positionals, Boolean(values.json), print));
       case 'explain':
         if (positionals.length !== 1) throw new GlmflowError('explain takes one stage name', `stages: ${pipeline.names.join(', ')}`);
@@ -127,7 +145,13 @@ export async function runCli(pipeline: Pipeline, argv: readonly string[], option
       case 'runs':
         return withWorkspace(pipeline, projectDir, params, true, (ws) => runsCommand(ws, Number(values.limit ?? 20), Boolean(values.json), print));
       case 'gc':
+        if (values.remote) return await withRemote(pipeline, projectDir, params, (ws) => remoteGcCommand(ws, olderThanDays(values['older-than']), print));
+        if (values['older-than'] !== undefined) throw new GlmflowError('--older-than goes with gc --remote', 'plain gc works on the local cache only');
         return await gcCommand(pipeline, projectDir, print);
+      case 'push':
+        return await withRemote(pipeline, projectDir, params, (ws) => pushCommand(ws, positionals, print));
+      case 'pull':
+        return await withRemote(pipeline, projectDir, params, (ws) => pullCommand(ws, positionals, print), true);
       default:
         throw new GlmflowError(`unknown command "${command}"`, 'run `npx tsx pipeline.ts --help` for the list');
     }
@@ -160,6 +184,29 @@ function withWorkspace(pipeline: Pipeline, projectDir: string, params: ParamSour
   } finally {
     ws.close();
   }
+}
+
+/** A workspace for the remote commands; `locked` for those that commit (pull). */
+async function withRemote(pipeline: Pipeline, projectDir: string, params: ParamSources, fn: (ws: Workspace) => Promise<number>, locked = false): Promise<number> {
+  const ws = new Workspace(pipeline, projectDir, params);
+  const lock = locked ? await ProjectLock.acquire(ws.paths.lock, { wait: true, command: 'pull', onWait: (m) => process.stderr.write(m + '\n') }) : undefined;
+  try {
+    return await fn(ws);
+  } finally {
+    lock?.release();
+    ws.close();
+  }
+}
+
+function olderThanDays(text: string | undefined): number {
+  const days = Number(text);
+  if (text === undefined || !Number.isFinite(days) || days < 0) throw new GlmflowError('gc --remote needs --older-than DAYS (a number, 0 or more)', 'e.g. gc --remote --older-than 30: entries others pushed in the last 30 days stay');
+  return days;
+}
+
+function executorName(text: string): ExecutorName {
+  if (text !== 'local' && text !== 'slurm') throw new GlmflowError(`--executor must be local or slurm (got "${text}")`);
+  return text;
 }
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -197,7 +244,8 @@ async function runCommand(pipeline: Pipeline, projectDir: string, targets: strin
     process.on('SIGINT', onSignal);
     const jobs = values.jobs ? Number(values.jobs) : availableParallelism();
     if (!Number.isInteger(jobs) || jobs < 1) throw new GlmflowError(`--jobs must be a positive whole number (got "${values.jobs}")`);
-    const results = await execute(ws, planned, { runId, concurrency: jobs, signal: abort.signal, display, force });
+    const executor = values.executor === undefined ? undefined : executorName(values.executor);
+    const results = await execute(ws, planned, { runId, concurrency: jobs, signal: abort.signal, display, force, ...(executor ? { executor } : {}) });
     const failed = results.filter((r) => r.outcome === 'failed');
     ws.db.finishRun(runId, abort.signal.aborted ? 'interrupted' : failed.length ? 'failed' : 'ok');
     const elapsed = formatDuration(performance.now() - started);
@@ -335,8 +383,9 @@ function runsCommand(ws: Workspace, limit: number, json: boolean, print: (t: str
     return 0;
   }
   const rows = runs.map((r) => {
-    const ran = r.stages.filter((s) => s.outcome === 'ran').map((s) => `${s.stage} ${formatDuration(s.durationMs)}`);
-    const failed = r.stages.filter((s) => s.outcome === 'failed').map((s) => s.stage);
+    const job = (s: RunRecord['stages'][number]): string => (s.job ? ` (Slurm job ${s.job})` : '');
+    const ran = r.stages.filter((s) => s.outcome === 'ran').map((s) => `${s.stage} ${formatDuration(s.durationMs)}${job(s)}`);
+    const failed = r.stages.filter((s) => s.outcome === 'failed').map((s) => `${s.stage}${job(s)}`);
     return [
       String(r.id),
       new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),

@@ -53,7 +53,7 @@ export interface RunRecord {
   /** 'killed': found 'running' by gc or a later run after its process was gone. */
   readonly status: 'running' | 'ok' | 'failed' | 'interrupted' | 'killed';
   readonly pid: number;
-  readonly stages: readonly { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string }[];
+  readonly stages: readonly { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string; job: string | null }[];
 }
 
 const SCHEMA = `
@@ -89,7 +89,7 @@ export class StateDb {
   /** Brings a state database made by an older glmflow up to the current schema. */
   #migrate(): void {
     const columns = (this.#db.prepare('PRAGMA table_info(run_stage)').all() as { name: string }[]).map((c) => c.name);
-    for (const column of ['key', 'params']) if (!columns.includes(column)) this.#db.exec(`ALTER TABLE run_stage ADD COLUMN ${column} TEXT`);
+    for (const column of ['key', 'params', 'job']) if (!columns.includes(column)) this.#db.exec(`ALTER TABLE run_stage ADD COLUMN ${column} TEXT`);
   }
 
   /** All stat records at once: one query beats thousands of point lookups on a no-op run. */
@@ -200,6 +200,11 @@ export class StateDb {
       .run(runId, stage, logPath, key, JSON.stringify(params));
   }
 
+  /** The Slurm job running a stage, for the history. */
+  setStageJob(runId: number, stage: string, jobId: string): void {
+    this.#db.prepare('UPDATE run_stage SET job = ? WHERE run_id = ? AND stage = ?').run(jobId, runId, stage);
+  }
+
   recordStage(runId: number, r: { stage: string; outcome: StageOutcome; reason: string; durationMs: number; logPath: string | null; summary: string }): void {
     this.#db
       .prepare(
@@ -228,7 +233,7 @@ export class StateDb {
 
   runs(limit: number): RunRecord[] {
     const runs = this.#db.prepare('SELECT id, started_at AS startedAt, finished_at AS finishedAt, command, status, pid FROM run ORDER BY id DESC LIMIT ?').all(limit) as Omit<RunRecord, 'stages'>[];
-    const stages = this.#db.prepare('SELECT stage, outcome, reason, duration_ms AS durationMs, log_path AS logPath, summary FROM run_stage WHERE run_id = ? ORDER BY rowid');
+    const stages = this.#db.prepare('SELECT stage, outcome, reason, duration_ms AS durationMs, log_path AS logPath, summary, job FROM run_stage WHERE run_id = ? ORDER BY rowid');
     return runs.map((run) => ({ ...run, stages: stages.all(run.id) as RunRecord['stages'][number][] }));
   }
 }

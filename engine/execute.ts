@@ -9,9 +9,11 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'n
 import path from 'node:path';
 import PQueue from 'p-queue';
 import type { CacheEntry, OutputRecord } from './db.ts';
-import type { Display, StageResult } from './display.ts';
+import { formatBytes, type Display, type StageResult } from './display.ts';
 import { asUserError, describeError, GlmflowError } from './errors.ts';
 import { keyOf } from './key.ts';
+import { executorFor, type ExecutorName } from './project-config.ts';
+import { fetchFromRemote, pushAfterCommit } from './remote/sync.ts';
 import { assess, outputNames, viewEdited, type Assessment, type PlanOptions } from './plan.ts';
 import type { StageContext } from './stage.ts';
 import type { Workspace } from './workspace.ts';
@@ -21,6 +23,12 @@ export interface ExecuteOptions extends PlanOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal;
   readonly display: Display;
+  /** --executor: where every stage runs, over glmflow.yaml. */
+  readonly executor?: ExecutorName;
+  /** Local stages each in a child process (parallel sweep trials: tfjs trains on one thread per process). */
+  readonly ownProcess?: boolean;
+  /** The pipeline.ts a Slurm job or child process runs in worker mode (default: this process's script). */
+  readonly pipelineFile?: string;
 }
 
 export async function execute(ws: Workspace, planned: readonly Assessment[], options: ExecuteOptions): Promise<StageResult[]> {
@@ -48,8 +56,24 @@ export async function execute(ws: Workspace, planned: readonly Assessment[], opt
       const early = !first.key && a.state === 'fresh' ? 'upstream reran with identical outputs (early cutoff)' : a.reasons[0]!;
       return finish(ws, options, { ...emptyResult(a.stage), outcome: a.state === 'fresh' ? 'fresh' : 'restored', reason: early, outputs: viewOutputs(ws, a.stage, a.entry!) });
     }
-    const result = await queue.add(() => resources.with(node.def.resources ?? [], () => runStage(ws, a, options)));
-    if (result.outcome === 'ran') committed.set(a.stage, ws.db.latest(a.stage));
+    const remote = a.key && !options.force?.has(a.stage) ? await fetchFromRemote(ws, a.stage, a.key, (line) => options.display.info(line)) : undefined;
+    if (remote) {
+      try {
+        refreshView(ws, a.stage, remote.entry, () => ws.db.commit(remote.entry));
+      } catch (error) {
+        return finish(ws, options, { ...emptyResult(a.stage), outcome: 'failed', reason: firstLine(error), error: errorText(error) });
+      }
+      committed.set(a.stage, remote.entry);
+      return finish(ws, options, { ...emptyResult(a.stage), outcome: 'restored', reason: `restored from the remote cache (${formatBytes(remote.bytes)} downloaded)`, outputs: viewOutputs(ws, a.stage, remote.entry) });
+    }
+    // On Slurm the cluster allocates devices; the local locks only keep local stages apart.
+    const claims = executorFor(ws.config, a.stage, node.def.resources ?? [], options.executor) === 'slurm' ? [] : (node.def.resources ?? []);
+    const result = await queue.add(() => resources.with(claims, () => runStage(ws, a, options)));
+    if (result.outcome === 'ran') {
+      const entry = ws.db.latest(a.stage)!;
+      committed.set(a.stage, entry);
+      await pushAfterCommit(ws, entry, (line) => options.display.info(line));
+    }
     return result;
   };
 
@@ -114,7 +138,27 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
   };
 
   try {
-    await def.run(ctx);
+    // A stage away from this process: a Slurm job, or a worker process of its own.
+    const jobDir = path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`);
+    const pipelineFile = options.pipelineFile ?? process.argv[1]!;
+    if (executorFor(ws.config, a.stage, def.resources ?? [], options.executor) === 'slurm') {
+      const { runOnSlurm } = await import('./executor/slurm.ts');
+      await runOnSlurm(ctx, {
+        dir: jobDir,
+        details: a.details!,
+        config: ws.config.slurm,
+        pipelineFile,
+        onSubmitted: (jobId) => {
+          ws.db.setStageJob(options.runId, a.stage, jobId);
+          options.display.info(`▶ ${a.stage}: submitted as Slurm job ${jobId}`);
+        },
+      });
+    } else if (options.ownProcess) {
+      const { runInChild } = await import('./executor/child.ts');
+      await runInChild(ctx, jobDir, a.details!, pipelineFile);
+    } else {
+      await def.run(ctx);
+    }
     if (options.signal.aborted) throw new GlmflowError('interrupted');
     const records: Record<string, OutputRecord> = {};
     for (const [name, file] of Object.entries(outputs)) {

@@ -6,6 +6,8 @@ import { StateDb } from './db.ts';
 import { FileHasher } from './files.ts';
 import type { Pipeline } from './pipeline.ts';
 import { ObjectStore, projectPaths, type ProjectPaths } from './store.ts';
+import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
+import type { RemoteCache } from './remote/remote-cache.ts';
 import { checkStageNames, NO_PARAMS, type ParamSources } from './params.ts';
 
 export class Workspace {
@@ -13,6 +15,9 @@ export class Workspace {
   readonly db: StateDb;
   readonly store: ObjectStore;
   readonly hasher: FileHasher;
+  /** glmflow.yaml: executors and the remote cache. */
+  readonly config: ProjectConfig;
+  #remote: RemoteCache | undefined;
   readonly #packageVersions = new Map<string, string>();
 
   constructor(
@@ -43,6 +48,17 @@ export class Workspace {
     }
     this.store = new ObjectStore(this.paths);
     this.hasher = new FileHasher(this.db.statRecords());
+    this.config = loadProjectConfig(this.paths.project);
+  }
+
+  /** The shared cache glmflow.yaml names, opened on first use (the S3 SDK loads only then); undefined without one. */
+  async remote(): Promise<RemoteCache | undefined> {
+    if (!this.config.remote) return undefined;
+    if (!this.#remote) {
+      const { RemoteCache } = await import('./remote/remote-cache.ts');
+      this.#remote = new RemoteCache(this.config.remote);
+    }
+    return this.#remote;
   }
 
   packageVersion(name: string): string {
@@ -63,6 +79,7 @@ export class Workspace {
   close(): void {
     if (!this.dryRun) this.db.saveStats(this.hasher.updates);
     this.db.close();
+    this.#remote?.close();
   }
 }
 

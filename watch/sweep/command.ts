@@ -1,7 +1,10 @@
 // `glmflow sweep`: a grid (or random sample) of train params, each trial a
-// cached pipeline branch, optionally with successive halving; prints the
-// trials sorted by validation loss and the best trial's --set line.
+// cached pipeline branch, optionally with successive halving and several
+// trials at once (--max-parallel; a rung's trials all finish before halving
+// picks the better half); prints the trials sorted by validation loss and the
+// best trial's --set line.
 import { mkdirSync } from 'node:fs';
+import PQueue from 'p-queue';
 import { Display, table } from '../../engine/display.ts';
 import { GlmflowError } from '../../engine/errors.ts';
 import { ProjectLock } from '../../engine/lock.ts';
@@ -12,7 +15,7 @@ import { commandArgs } from '../command-args.ts';
 import { setFlag } from '../advise/advice.ts';
 import { grid, latestSets, sample, sweepSpace, type Trial } from './grid.ts';
 import { betterHalf, rungSteps } from './halving.ts';
-import { runTrial, type TrialResult } from './trial.ts';
+import { prepareTrial, runTrial, type TrialResult } from './trial.ts';
 
 export const SWEEP_HELP = `Usage: npx tsx pipeline.ts sweep --set stage.param=a,b[,…] [--set …] [options]
 
@@ -26,6 +29,9 @@ by validation (dev) loss and the --set line of the best one.
   --random N                try N combinations drawn at random from the grid
   --seed N                  seed of that draw (default 0)
   --subset F                train on a fraction of the data: --set split.subset=F
+  --max-parallel N          train up to N trials at once, each in a process of its own
+                            (default 1; one per core is the most that helps locally; on
+                            the slurm executor each trial is a job and the cluster queues them)
   --halving                 successive halving: all trials train a few steps, the
                             better half by eval loss goes on with twice as many, until
                             the survivor reaches train.max_steps (give it with --set)
@@ -36,10 +42,13 @@ by validation (dev) loss and the --set line of the best one.
 Examples
   npx tsx pipeline.ts sweep --set train.learning_rate=2e-5,5e-5 --set train.weight_decay=0,0.01
   npx tsx pipeline.ts sweep --set train.learning_rate=1e-3,3e-3,1e-2,3e-2 --set train.max_steps=400 --halving --subset 0.2
+  npx tsx pipeline.ts sweep --set train.learning_rate=1e-3,1e-2 --set train.seed=1,2 --max-parallel 2
 `;
 
 interface Entry {
   readonly trial: Trial;
+  /** Place in the grid: ties rank in grid order, whichever trial finished first. */
+  readonly order: number;
   result: TrialResult;
   /** max_steps of the rung it stopped at, when halving left it behind. */
   halvedAt?: number;
@@ -49,7 +58,7 @@ export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], 
   const args = commandArgs(
     'sweep',
     argv,
-    { set: { type: 'string', multiple: true }, random: { type: 'string' }, seed: { type: 'string' }, subset: { type: 'string' }, halving: { type: 'boolean' }, 'no-wait': { type: 'boolean' } },
+    { set: { type: 'string', multiple: true }, 'max-parallel': { type: 'string' }, random: { type: 'string' }, seed: { type: 'string' }, subset: { type: 'string' }, halving: { type: 'boolean' }, 'no-wait': { type: 'boolean' } },
     SWEEP_HELP,
     projectDir,
     print,
@@ -61,6 +70,8 @@ export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], 
   const all = grid(space.axes);
   const trials = values.random === undefined ? all : sample(all, wholeNumber('--random', values.random), values.seed === undefined ? 0 : wholeNumber('--seed', values.seed));
   const shared = [...space.fixed, ...(values.subset === undefined ? [] : [`split.subset=${values.subset}`])];
+  const parallel = values['max-parallel'] === undefined ? 1 : wholeNumber('--max-parallel', values['max-parallel']);
+  if (parallel < 1) throw new GlmflowError('--max-parallel must be at least 1', 'e.g. --max-parallel 2 to train two trials at once');
   const rungs = values.halving ? rungSteps(trials.length, finalSteps(space.axes.map((a) => a.param), shared)) : [undefined];
 
   const display = new Display();
@@ -77,16 +88,26 @@ export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], 
   try {
     let alive = trials;
     for (const [r, steps] of rungs.entries()) {
-      for (const [i, trial] of alive.entries()) {
-        if (abort.signal.aborted) break;
-        const sets = [...shared, ...trial, ...(steps === undefined ? [] : [`train.max_steps=${steps}`])];
-        display.info(`sweep: trial ${i + 1}/${alive.length}${steps === undefined ? '' : ` (rung ${r + 1}/${rungs.length}, max_steps ${steps})`}: ${trial.map(setFlag).join(' ')}`);
-        const result = await runTrial(pipeline, args.projectDir, sets, display, abort.signal);
-        display.info(`  → ${result.status}${result.bestEvalLoss === null ? '' : `, eval loss ${result.bestEvalLoss.toFixed(4)}`}${result.error ? `: ${result.error}` : ''}`);
-        const entry = entries.find((e) => e.trial === trial);
-        if (entry) entry.result = result;
-        else entries.push({ trial, result });
-      }
+      const setsOf = (trial: Trial): string[] => [...shared, ...trial, ...(steps === undefined ? [] : [`train.max_steps=${steps}`])];
+      const rung = steps === undefined ? '' : ` (rung ${r + 1}/${rungs.length}, max_steps ${steps})`;
+      // Trials side by side share upstream stages: those run first, one trial's worth at a time.
+      if (parallel > 1) for (const trial of alive) if (!abort.signal.aborted) await prepareTrial(pipeline, args.projectDir, setsOf(trial), display, abort.signal);
+      const pool = new PQueue({ concurrency: parallel });
+      await Promise.all(
+        alive.map((trial, i) =>
+          pool.add(async () => {
+            if (abort.signal.aborted) return;
+            display.info(`sweep: trial ${i + 1}/${alive.length}${rung}: ${trial.map(setFlag).join(' ')}`);
+            const result = await runTrial(pipeline, args.projectDir, setsOf(trial), display, abort.signal, parallel > 1);
+            display.info(`  → trial ${i + 1}/${alive.length} ${result.status}${result.bestEvalLoss === null ? '' : `, eval loss ${result.bestEvalLoss.toFixed(4)}`}${result.error ? `: ${result.error}` : ''}`);
+            const entry = entries.find((e) => e.trial === trial);
+            if (entry) entry.result = result;
+            else entries.push({ trial, order: trials.indexOf(trial), result });
+            // With trials at once, the table so far after each one, so the best shows before the slowest ends.
+            if (parallel > 1) display.info(resultsTable(space.axes.map((a) => a.param), entries));
+          }),
+        ),
+      );
       if (r < rungs.length - 1) {
         const next = betterHalf(alive, (t) => entries.find((e) => e.trial === t)!.result.bestEvalLoss);
         for (const e of entries) if (alive.includes(e.trial) && !next.includes(e.trial)) e.halvedAt = steps!;
@@ -107,7 +128,7 @@ export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], 
 function ranked(entries: readonly Entry[]): Entry[] {
   const loss = (e: Entry): number => e.result.bestEvalLoss ?? Infinity;
   // Trials that ran to the end rank above ones halving stopped early, whatever their loss at fewer steps.
-  return [...entries].sort((a, b) => Number(a.halvedAt !== undefined) - Number(b.halvedAt !== undefined) || loss(a) - loss(b));
+  return [...entries].sort((a, b) => Number(a.halvedAt !== undefined) - Number(b.halvedAt !== undefined) || loss(a) - loss(b) || a.order - b.order);
 }
 
 function resultsTable(params: readonly string[], entries: readonly Entry[]): string {
