@@ -9,6 +9,7 @@ import { readTrainRows } from '../../train/rows.ts';
 import { train } from '../../train/trainer.ts';
 import type { TrainContext } from '../train.ts';
 import { openBaseModel } from '../base/model-files.ts';
+import { timingRecord, trainingRecord } from './record.ts';
 import { reportTraining } from './report.ts';
 
 /** Changing these continues the same training rather than starting another. */
@@ -34,8 +35,8 @@ export async function runTraining(ctx: TrainContext): Promise<void> {
       progress: (step, total, detail) => ctx.progress(step, total, detail),
     });
     copyFileSync(path.join(result.checkpoint, 'weights.safetensors'), ctx.outputs.prefix);
-    const { history, ...figures } = result;
-    writeFileSync(ctx.outputs.record, JSON.stringify({ params: p, backend: backend.name, seconds: (Date.now() - started) / 1000, ...figures, history }, null, 1) + '\n');
+    writeFileSync(ctx.outputs.record, JSON.stringify(trainingRecord(p, backend, result), null, 1) + '\n');
+    writeFileSync(ctx.outputs.timings, JSON.stringify(timingRecord(backend, result, (Date.now() - started) / 1000), null, 1) + '\n');
     ctx.summary(backend.description);
     for (const line of reportTraining(result)) ctx.summary(line);
   } finally {
