@@ -55,6 +55,20 @@ test('a training step reads the device back once (loss and gradient norm togethe
   assert.deepEqual(readsAt.slice(0, 5).map((n, i) => n - (i === 0 ? 0 : readsAt[i - 1]!)), [1, 1, 1, 1, 1], `reads per step: ${readsAt}`);
 });
 
+test("training every weight (trainable 'all', as the base stage pretrains): the loss falls and the gradient norm covers every tensor", async () => {
+  const model = await tinyModel(1, 'all', 2);
+  const metrics: Record<string, number>[] = [];
+  try {
+    // more variables than a GPU shader may bind at once (16 on lavapipe): the norm must not sum them in one kernel
+    assert.ok(model.trainableVariables().length > 16, `${model.trainableVariables().length} variables`);
+    await train(model, { ...data, dev: [] }, options({ max_steps: 6, logging_steps: 1, learning_rate: 1e-2 }), scratch(), { ...silentHooks, metric: (series, step, values) => metrics.push({ ...values }) });
+  } finally {
+    model.dispose();
+  }
+  assert.ok(metrics.every((m) => Number.isFinite(m['loss']) && m['grad_norm']! > 0));
+  assert.ok(metrics.at(-1)!['loss']! < metrics[0]!['loss']!, `loss should fall: ${metrics.map((m) => m['loss']).join(', ')}`);
+});
+
 test('same seed and data give the same loss curve', async () => {
   const run = async (): Promise<number[]> => {
     const model = await tinyModel();
