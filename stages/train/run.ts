@@ -20,12 +20,14 @@ export async function runTraining(ctx: TrainContext): Promise<void> {
   const backend = await selectBackend();
   ctx.log(backend.description);
   const tokenizer = loadTokenizer(ctx.inputs.tokenizer);
+  const data = { train: await readTrainRows(ctx.inputs.train), dev: await readTrainRows(ctx.inputs.dev), padId: tokenizer.padId };
+  // the longest example at the training batch size: what the memory check before loading plans for
+  const length = data.train.reduce((n, r) => Math.max(n, r.input_ids.length), 1);
   const model = await openBaseModel(
     { descriptor: ctx.inputs.base, config: ctx.inputs.baseConfig, weights: ctx.inputs.baseWeights },
-    { preSeqLen: p.pre_seq_len, prefixProjection: p.prefix_projection, seed: p.seed, trainable: 'prefix' },
+    { preSeqLen: p.pre_seq_len, prefixProjection: p.prefix_projection, seed: p.seed, trainable: 'prefix', pass: { batch: p.per_device_train_batch_size, length, training: true } },
   );
   try {
-    const data = { train: await readTrainRows(ctx.inputs.train), dev: await readTrainRows(ctx.inputs.dev), padId: tokenizer.padId };
     const checkpoints = new Checkpoints(path.join(ctx.workDir, ctx.keyWithout(LENGTH_PARAMS)));
     const started = Date.now();
     const result = await train(model, data, p, checkpoints, {
