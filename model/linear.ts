@@ -1,11 +1,12 @@
 // nn.Linear with HF weight [out, in], stored pre-transposed as wT [in, out] so the forward
 // product x @ wT is an untransposed 2-D matMul (wasm's fast path). A frozen layer also keeps
-// w [out, in] so the input gradient dy @ w is one too; a trainable one holds wT as a variable.
+// w [out, in] so the input gradient dy @ w is one too (on wasm and cpu only: GPUs multiply by a
+// transpose at full speed, and the copy would double their memory); a trainable one holds wT as a variable.
 // A weight over the device's binding limit (webgpu) is kept as row blocks, each its own product.
 import * as tf from '@tensorflow/tfjs';
 import { GlmflowError } from '../engine/errors.ts';
 import { rowBlocks } from './limits.ts';
-import { constMatMul, matMul2d } from './matmul.ts';
+import { constMatMul, keepsBothLayouts, matMul2d } from './matmul.ts';
 import { gradsOf, type ParamBuilder, toVariable, type VariableGrads } from './params.ts';
 
 /** One row block of the HF weight, stored as wT [in, rows] (and, frozen, w [rows, in]). */
@@ -33,6 +34,10 @@ export class Linear {
         w.dispose();
         const v = b.own(toVariable(wT));
         return { wT: v, w: undefined, product: (x: tf.Tensor2D) => matMul2d(x, v) };
+      }
+      if (!keepsBothLayouts()) {
+        w.dispose();
+        return { wT: b.own(wT), w: undefined, product: constMatMul(wT, undefined) };
       }
       return { wT: b.own(wT), w: b.own(w), product: constMatMul(wT, w) };
     });

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { GlmflowError } from '../engine/errors.ts';
 import type { GlmConfig } from './config.ts';
+import { keepsBothLayouts } from './matmul.ts';
 import { VOCAB_BLOCK } from './output_layer.ts';
 
 const WASM_LIMIT_BYTES = 4 * 1024 ** 3;
@@ -56,7 +57,7 @@ export function checkWasmMemory(c: GlmConfig, p: PassShape, what: string): void 
 export interface ModelBytes {
   /** Every weight once, as float32 (what the checkpoint widens to). */
   readonly weights: number;
-  /** As stored: frozen projections keep both layouts (w and its transpose) for fast backward products. */
+  /** As stored: on wasm and cpu, frozen projections keep both layouts (w and its transpose) for fast backward products. */
   readonly stored: number;
   /** Trainable weights' gradients and AdamW's two moments. */
   readonly optimizer: number;
@@ -74,7 +75,7 @@ export interface PlannedPass {
 
 const DEFAULT_PASS: PlannedPass = { batch: 1, length: 256, training: false };
 
-export function estimateModelBytes(c: GlmConfig, trainable: 'none' | 'prefix' | 'all', pass: PlannedPass = DEFAULT_PASS): ModelBytes {
+export function estimateModelBytes(c: GlmConfig, trainable: 'none' | 'prefix' | 'all', pass: PlannedPass = DEFAULT_PASS, bothLayouts = keepsBothLayouts()): ModelBytes {
   const H = c.hiddenSize;
   const qkv = (c.numHeads + 2 * c.numGroups) * c.kvChannels;
   const projections = c.numLayers * (qkv * H + H * c.numHeads * c.kvChannels + 3 * c.ffnHiddenSize * H) + c.vocabSize * H; // + output layer
@@ -83,7 +84,7 @@ export function estimateModelBytes(c: GlmConfig, trainable: 'none' | 'prefix' | 
   const prefix = c.preSeqLen === null ? 0 : c.preSeqLen * (c.prefixProjection ? H : kvSize) + (c.prefixProjection ? 2 * H * kvSize + H + kvSize : 0);
   const weights = 4 * (projections + other + prefix);
   const trained = trainable === 'all' ? projections + other + prefix : trainable === 'prefix' ? prefix : 0;
-  const stored = 4 * (projections * (trainable === 'all' ? 1 : 2) + other + prefix);
+  const stored = 4 * (projections * (trainable === 'all' || !bothLayouts ? 1 : 2) + other + prefix);
   const optimizer = pass.training ? 4 * 3 * trained : 0;
   const activations = estimatePassBytes(c, { batch: pass.batch, length: pass.length, past: c.preSeqLen ?? 0, logitRows: pass.batch * pass.length, backward: pass.training });
   return { weights, stored, optimizer, activations, total: stored + optimizer + activations };
