@@ -28,8 +28,10 @@ try {
     target: 'node20',
     minify: true,
     external: ['webgpu', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'],
-    // bundled CommonJS calls require() for Node built-ins
-    banner: { js: "import { createRequire as __glmflowRequire } from 'node:module'; const require = __glmflowRequire(import.meta.url);" },
+    // bundled CommonJS calls require() for Node built-ins, and wasm's loader reads __dirname
+    banner: {
+      js: "import { createRequire as __glmflowRequire } from 'node:module'; import { fileURLToPath as __glmflowPath } from 'node:url'; import { dirname as __glmflowDir } from 'node:path'; const require = __glmflowRequire(import.meta.url); const __filename = __glmflowPath(import.meta.url); const __dirname = __glmflowDir(__filename);",
+    },
     logLevel: 'warning',
   });
   const copy = (from: string, to: string) => {
