@@ -53,7 +53,8 @@ Commands
       --dry-run                 print the plan, write nothing
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
-      --backend wasm|cpu|tensorflow   tfjs backend for model stages (default: automatic)
+      --backend NAME            tfjs backend for model stages: tensorflow, webgpu, wasm, cpu
+                                (default: tensorflow if it loads, webgpu on a hardware GPU, else wasm)
       --executor local|slurm    where every stage runs (default: glmflow.yaml's executor:, else local)
   status [stage...]     each stage fresh or stale, with the reason           [--json]
       --remote                  also whether the remote cache holds each stage's current outputs

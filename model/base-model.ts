@@ -4,11 +4,19 @@
 // folder, which stays where it is. Train, generate, infer and chat open it here.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { backendRecord } from './backend.ts';
 import { loadModel, type LoadOptions } from './load.ts';
 import type { GlmModel } from './glm.ts';
 
 export type BaseDescriptor =
-  | { readonly source: 'embedded'; readonly parameters: number; readonly pretrainSteps: number; readonly finalLoss: number | null }
+  | {
+      readonly source: 'embedded';
+      readonly parameters: number;
+      readonly pretrainSteps: number;
+      readonly finalLoss: number | null;
+      /** Where it was pretrained (provenance; not part of the cache key). */
+      readonly backend: ReturnType<typeof backendRecord>;
+    }
   | { readonly source: 'checkpoint'; readonly dir: string };
 
 export const DESCRIPTOR_FILE = 'base.json';

@@ -19,6 +19,7 @@ const generation = (prediction: string, reference: string): Generation => ({
   prediction_tokens: 4,
   loss: 1,
   finish: 'stop',
+  backend: 'wasm',
 });
 
 test('score: a pair with an empty prediction or reference scores 0, is counted, and the run goes on', async () => {
