@@ -37,7 +37,7 @@ test('run train end to end: outputs, live metrics in SQLite, no-op rerun, and a 
   assert.match(record.backend.name, /^(tensorflow|webgpu|wasm|cpu)$/, 'training.json names the backend');
   const timings = JSON.parse(readFileSync(path.join(project, 'artifacts/train/timings.json'), 'utf8')) as { seconds: number; backend: string };
   assert.ok(timings.seconds > 0 && timings.backend.startsWith('backend: '));
-  const base = JSON.parse(readFileSync(path.join(project, 'artifacts/base/base.json'), 'utf8')) as { backend: { name: string } };
+  const base = JSON.parse(readFileSync(path.join(project, 'artifacts/base/model/base.json'), 'utf8')) as { backend: { name: string } };
   assert.equal(base.backend.name, record.backend.name, 'base.json names the backend it was pretrained on');
   assert.match(first.stdout, /backend: \w+/, 'the summary (and so the run history) names the backend');
 
