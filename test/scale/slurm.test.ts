@@ -97,7 +97,10 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
   if (skip) return t.skip(skip);
   const project = await tempProject();
   onSlurm(project);
-  const long = [...TINY, '--set', 'train.max_steps=200', '--set', 'train.save_steps=2', '--set', 'train.eval_steps=100'];
+  // The killed and the interrupted run could never finish on their own (however fast the machine),
+  // so each is stopped while training; raising or lowering only max_steps continues the same training.
+  const steps = (n: number): string[] => [...TINY, '--set', `train.max_steps=${n}`, '--set', 'train.save_steps=2', '--set', 'train.eval_steps=100'];
+  const long = steps(1_000_000);
   // Upstream stages first, so the runs below only train.
   assert.equal((await cli(project, ['run', 'base', ...long])).status, 0);
 
@@ -148,9 +151,9 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
   const afterCancel = Math.max(...checkpoints());
   assert.ok(afterCancel > afterKill);
 
-  const resumed = await cli(project, ['run', 'train', ...long]);
+  const resumed = await cli(project, ['run', 'train', ...steps(afterCancel + 4)]);
   assert.equal(resumed.status, 0, resumed.stdout + resumed.stderr);
-  assert.match(resumed.stdout, new RegExp(`train: 200/200 steps \\(resumed from step (\\d+)\\)`));
+  assert.match(resumed.stdout, new RegExp(`train: ${afterCancel + 4}/${afterCancel + 4} steps \\(resumed from step (\\d+)\\)`));
   const from = Number(/resumed from step (\d+)/.exec(resumed.stdout)![1]);
   assert.equal(from, afterCancel, 'resumed from the last checkpoint the cancelled job wrote');
 });
