@@ -54,10 +54,12 @@ async function timed(runs: number, warmup: number, fn: () => Promise<void> | voi
 
 const opt = new AdamW({ lr: 5e-5, weightDecay: 0.01 });
 async function ours(): Promise<Omit<TorchFigures, 'peakRssGb'>> {
-  const trainStep = await timed(TRAIN_STEPS, 2, () => {
-    const { grads } = model.lossAndGrads(batch, { prefixDropout: 0.1 });
+  const trainStep = await timed(TRAIN_STEPS, 2, async () => {
+    const { loss, grads } = await model.lossAndGrads(batch, { prefixDropout: 0.1 });
     opt.step(grads);
     disposeGrads(grads);
+    await loss.data(); // the step's read-back, as the trainer does
+    loss.dispose();
   });
   const evalStep = await timed(EVAL_STEPS, 1, async () => {
     await model.forward(batch, { logits: 'none' });

@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { GlmflowError } from '../engine/errors.ts';
 import { type DecodeCache, type DecodeInputs, type KeyValues, toDecodeCache } from './attention.ts';
-import type { GlmModel, IdMatrix } from './glm.ts';
-import { checkMatrix, leftPadPositionIds } from './masks.ts';
+import type { GlmModel } from './glm.ts';
+import { checkMatrix, type IdMatrix, idRows, leftPadPositionIds } from './masks.ts';
 import { checkWasmMemory } from './memory.ts';
 import { Rng } from './random.ts';
 import { ropeArrays, swapArray } from './rotary.ts';
@@ -27,10 +27,6 @@ export interface GenerateOptions extends SamplingOptions {
   readonly useCache?: boolean;
   /** Called for every new token of every row as soon as it is chosen (streaming). */
   readonly onToken?: (tokenId: number, row: number) => void;
-}
-
-function matrix(m: IdMatrix): number[][] {
-  return m instanceof tf.Tensor ? (m.arraySync() as number[][]) : m.map((r) => [...r]);
 }
 
 function disposeCache(cache: readonly KeyValues[] | undefined): void {
@@ -118,14 +114,14 @@ class Decoder {
 /** New token ids per row (prompt excluded, stopping token excluded). */
 export async function generate(model: GlmModel, promptIds: IdMatrix, o: GenerateOptions): Promise<number[][]> {
   const c = model.config;
-  let ids = matrix(promptIds);
+  let ids = await idRows(promptIds);
   const B = ids.length;
   const n = ids[0]?.length ?? 0;
   if (B === 0 || n === 0) throw new GlmflowError('generate needs a non-empty prompt');
   if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) throw new GlmflowError(`maxNewTokens must be a non-negative integer, got ${o.maxNewTokens}`);
-  let mask = o.attentionMask ? matrix(o.attentionMask) : ids.map((r) => r.map(() => 1));
+  let mask = o.attentionMask ? await idRows(o.attentionMask) : ids.map((r) => r.map(() => 1));
   checkMatrix('attentionMask', mask, B, n);
-  let positions = o.positionIds ? matrix(o.positionIds) : leftPadPositionIds(mask);
+  let positions = o.positionIds ? await idRows(o.positionIds) : leftPadPositionIds(mask);
   checkMatrix('positionIds', positions, B, n);
   const stops = new Set([...(o.eosTokenId === undefined ? c.eosTokenIds : [o.eosTokenId].flat()), ...(o.stopTokenIds ?? [])]);
   const rng = new Rng(o.seed ?? 0);
@@ -153,7 +149,7 @@ export async function generate(model: GlmModel, promptIds: IdMatrix, o: Generate
       let logitsT: tf.Tensor | undefined;
       if (decoder) logitsT = decoder.step(ids[0]![ids[0]!.length - 1]!, positions[0]![positions[0]!.length - 1]!, input.attentionMask[0]!);
       else {
-        const p = model.prepare(input, cached ? P + ids[0]!.length - 1 : 0);
+        const p = await model.prepare(input, cached ? P + ids[0]!.length - 1 : 0);
         const past = cached ? cache : undefined;
         const [l, ...flatKv] = tf.tidy(() => {
           const { h, presents } = model.hidden(p, past);

@@ -8,7 +8,7 @@ import type { GlmConfig } from './config.ts';
 import { Embedding } from './embedding.ts';
 import { generate, type GenerateOptions } from './generate.ts';
 import { causalLmLoss, evalLoss, shiftedTargets } from './loss.ts';
-import { attentionBias, blockedPattern, checkMatrix, defaultPositionIds } from './masks.ts';
+import { attentionBias, blockedPattern, checkMatrix, defaultPositionIds, type IdMatrix, idRows } from './masks.ts';
 import { checkWasmMemory } from './memory.ts';
 import { OutputLayer } from './output_layer.ts';
 import { type Param, ParamBuilder, type Trainable, type VariableGrads, type WeightSource, isPrefixParam } from './params.ts';
@@ -17,8 +17,7 @@ import { RMSNorm } from './rmsnorm.ts';
 import { lastRows } from './select.ts';
 import { ropeSwap, ropeTables } from './rotary.ts';
 
-/** number[][] rows, or a 2-D tensor (read back to the CPU: masks and positions are built there). */
-export type IdMatrix = readonly (readonly number[])[] | tf.Tensor2D;
+export type { IdMatrix } from './masks.ts';
 
 export interface ForwardInput {
   readonly inputIds: IdMatrix;
@@ -57,10 +56,6 @@ export interface PreparedBatch {
   readonly ids: Int32Array;
   readonly positions: Int32Array;
   readonly attentionMask: number[][] | undefined;
-}
-
-function rows(m: IdMatrix): number[][] {
-  return m instanceof tf.Tensor ? (m.arraySync() as number[][]) : m.map((r) => [...r]);
 }
 
 export class GlmModel {
@@ -122,8 +117,8 @@ export class GlmModel {
    * Checks a batch and flattens it; positions default to 0..T-1 per row. The attention mask
    * covers the T tokens, or (generation) the `past` cached columns too.
    */
-  prepare(input: Omit<ForwardInput, 'labels'>, past = 0): PreparedBatch {
-    const ids = rows(input.inputIds);
+  async prepare(input: Omit<ForwardInput, 'labels'>, past = 0): Promise<PreparedBatch> {
+    const ids = await idRows(input.inputIds);
     const B = ids.length;
     const T = ids[0]?.length ?? 0;
     if (B === 0 || T === 0) throw new GlmflowError('inputIds is empty');
@@ -132,7 +127,7 @@ export class GlmModel {
     const flatIds = Int32Array.from(ids.flat());
     const bad = flatIds.findIndex((id) => !(id >= 0 && id < V));
     if (bad >= 0) throw new GlmflowError(`token id ${flatIds[bad]} at [${Math.floor(bad / T)}, ${bad % T}] is outside the vocabulary [0, ${V})`);
-    const positions = input.positionIds ? rows(input.positionIds) : defaultPositionIds(B, T);
+    const positions = input.positionIds ? await idRows(input.positionIds) : defaultPositionIds(B, T);
     checkMatrix('positionIds', positions, B, T);
     const flatPos = Int32Array.from(positions.flat());
     const maxPos = flatPos.reduce((a, p) => Math.max(a, p), 0);
@@ -140,7 +135,7 @@ export class GlmModel {
       throw new GlmflowError(`position ids must lie in [0, ${this.config.seqLength}) (seq_length in config.json); got ${maxPos}`);
     let mask: number[][] | undefined;
     if (input.attentionMask) {
-      mask = rows(input.attentionMask);
+      mask = await idRows(input.attentionMask);
       const width = mask[0]?.length === past + T ? past + T : T;
       checkMatrix('attentionMask', mask, B, width);
     }
@@ -188,9 +183,9 @@ export class GlmModel {
 
   /** Logits and/or loss for a batch (no gradient). */
   async forward(input: ForwardInput, opts: ForwardOptions = {}): Promise<ForwardOutput> {
-    const p = this.prepare(input);
+    const p = await this.prepare(input);
     const which = opts.logits ?? 'all';
-    const labels = input.labels ? rows(input.labels) : undefined;
+    const labels = input.labels ? await idRows(input.labels) : undefined;
     if (labels) checkMatrix('labels', labels, p.batch, p.length);
     const targets = labels ? shiftedTargets(labels, this.config.vocabSize) : undefined;
     const logitRows = (which === 'all' ? p.batch * p.length : which === 'last' ? p.batch : 0) + (targets?.rows.length ?? 0);
@@ -216,14 +211,16 @@ export class GlmModel {
 
   /**
    * Loss and gradients of the trainable variables (the prefix encoder's unless trainable 'all').
-   * The caller disposes the gradients (or passes them to AdamW.step, then disposes them).
+   * The loss stays on the device (a scalar tensor): a training step reads it back once, with
+   * whatever else it needs (gradient norm), after the update is queued. The caller disposes the
+   * loss and the gradients (or passes them to AdamW.step, then disposes them).
    */
-  lossAndGrads(input: ForwardInput, opts: TrainOptions = {}): { loss: number; grads: Map<tf.Variable, tf.Tensor> } {
+  async lossAndGrads(input: ForwardInput, opts: TrainOptions = {}): Promise<{ loss: tf.Scalar; grads: Map<tf.Variable, tf.Tensor> }> {
     const vars = this.trainableVariables();
     if (vars.length === 0) throw new GlmflowError('this model has nothing to train', 'load it with a prefix (pre_seq_len) or trainable: "all"');
     if (!input.labels) throw new GlmflowError('training needs labels');
-    const p = this.prepare(input);
-    const labels = rows(input.labels);
+    const p = await this.prepare(input);
+    const labels = await idRows(input.labels);
     checkMatrix('labels', labels, p.batch, p.length);
     const targets = shiftedTargets(labels, this.config.vocabSize);
     checkWasmMemory(
@@ -239,10 +236,8 @@ export class GlmModel {
       tf.dispose(kept); // normally released by the backward pass already
     }
     const { value, grads } = result;
-    const loss = value.dataSync()[0]!;
-    value.dispose();
     const byName = new Map(vars.map((v) => [v.name, v]));
-    return { loss, grads: new Map(Object.entries(grads).map(([name, g]) => [byName.get(name)!, g])) };
+    return { loss: value, grads: new Map(Object.entries(grads).map(([name, g]) => [byName.get(name)!, g])) };
   }
 
   /** New token ids per row (see GenerateOptions). */

@@ -1,7 +1,16 @@
 // Attention masks and default position ids, built on the JS side from plain arrays
 // (masks built with tfjs comparison ops on the gradient path have no gradient, and
 // broadcasting selects are slow on wasm).
+import type * as tf from '@tensorflow/tfjs';
 import { GlmflowError } from '../engine/errors.ts';
+
+/** number[][] rows, or a 2-D tensor (read back to the CPU: masks and positions are built there). */
+export type IdMatrix = readonly (readonly number[])[] | tf.Tensor2D;
+
+/** Rows of an id matrix; a tensor is read with an awaited read (GPU backends in Node cannot read synchronously). */
+export async function idRows(m: IdMatrix): Promise<number[][]> {
+  return Array.isArray(m) ? m.map((r: readonly number[]) => [...r]) : ((await (m as tf.Tensor2D).array()) as number[][]);
+}
 
 /** Large enough that exp(score + MASKED - max) underflows to exactly 0, finite to keep softmax NaN-free. */
 const MASKED = -1e9;

@@ -83,28 +83,40 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
     const started = performance.now();
     const lr = schedule.rate(state.step);
     optimizer.lr = lr;
-    let loss = 0;
+    let lossSum: tf.Scalar | undefined;
     let summed: Map<tf.Variable, tf.Tensor> | undefined;
     for (let a = 0; a < p.gradient_accumulation_steps; a++) {
       const batch = micro.get(state.step * p.gradient_accumulation_steps + a);
-      const out = model.lossAndGrads(batch);
-      loss += out.loss / p.gradient_accumulation_steps;
+      const out = await model.lossAndGrads(batch);
+      const prev = lossSum;
+      lossSum = tf.tidy(() => {
+        const part = tf.mul(out.loss, 1 / p.gradient_accumulation_steps) as tf.Scalar;
+        return prev ? (tf.add(prev, part) as tf.Scalar) : part;
+      });
+      tf.dispose([prev, out.loss]);
       tokens += batch.tokens;
       windowTokens += batch.tokens;
       summed = accumulate(summed, out.grads, 1 / p.gradient_accumulation_steps);
     }
     const step = state.step + 1;
+    const normT = clipByGlobalNorm(summed!, p.max_grad_norm);
+    optimizer.step(summed!);
+    disposeGrads(summed!);
+    // The step's only read-back, queued behind the update: the loss and the gradient norm together.
+    const both = tf.stack([lossSum!, normT]);
+    tf.dispose([lossSum!, normT]);
+    const read = await both.data();
+    both.dispose();
+    const loss = read[0]!;
+    const gradNorm = read[1]!;
     if (!Number.isFinite(loss)) {
-      disposeGrads(summed!);
+      // The update has already been applied to the in-memory weights; the checkpoints on disk are untouched.
       const last = checkpoints.latest(total);
       throw new GlmflowError(
         `training loss became ${loss} at step ${step} (learning rate ${lr.toExponential(2)})`,
         `lower the learning rate (e.g. --set train.learning_rate=${(p.learning_rate / 10).toExponential(0)}), raise warmup (--set train.warmup_steps=…), or check the data for empty or extreme examples; ${last === undefined ? 'no checkpoint was saved yet' : `the last good checkpoint is ${checkpoints.path(last)}`}`,
       );
     }
-    const gradNorm = clipByGlobalNorm(summed!, p.max_grad_norm);
-    optimizer.step(summed!);
-    disposeGrads(summed!);
     const ms = performance.now() - started;
     trainMs += ms;
     windowMs += ms;
@@ -181,15 +193,19 @@ function accumulate(sum: Map<tf.Variable, tf.Tensor> | undefined, grads: Map<tf.
   return out;
 }
 
-/** torch.nn.utils.clip_grad_norm_: scales every gradient when the global norm exceeds `max`; returns the norm before. */
-function clipByGlobalNorm(grads: Map<tf.Variable, tf.Tensor>, max: number): number {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
-  if (max > 0 && norm > max) {
-    const coef = max / (norm + 1e-6);
+/**
+ * torch.nn.utils.clip_grad_norm_, on the device: every gradient is scaled by min(1, max / (norm + 1e-6))
+ * (max 0: no clipping). Returns the global norm before clipping as a scalar tensor (the caller disposes it).
+ */
+function clipByGlobalNorm(grads: Map<tf.Variable, tf.Tensor>, max: number): tf.Scalar {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  if (max > 0) {
+    const coef = tf.tidy(() => tf.minimum(1, tf.div(max, tf.add(norm, 1e-6))));
     for (const [v, g] of grads) {
       grads.set(v, tf.mul(g, coef));
       g.dispose();
     }
+    coef.dispose();
   }
   return norm;
 }

@@ -58,3 +58,32 @@ export interface GlmCases {
 export function readCases(dir: string): GlmCases {
   return JSON.parse(readFileSync(path.join(dir, 'cases.json'), 'utf8')) as GlmCases;
 }
+
+/** The value of a scalar loss tensor from lossAndGrads, read with an awaited read (as the trainer does); disposes it. */
+export async function lossValue(loss: { data(): Promise<ArrayLike<number>>; dispose(): void }): Promise<number> {
+  const v = (await loss.data())[0]!;
+  loss.dispose();
+  return v;
+}
+
+/**
+ * Counts the tensor read-backs from now on: `async` (data(), array()) and `sync` (dataSync(),
+ * arraySync(), which GPU backends cannot serve in Node). Counted at the engine, where a tensor's
+ * reads go (the wasm backend's kernels read their own host memory directly; those are not counted).
+ * `stop()` puts the engine back.
+ */
+export function countReads(tf: typeof import('@tensorflow/tfjs')): { sync: number; async: number; stop(): void } {
+  const engine = tf.engine();
+  const { read, readSync } = engine;
+  const counts = {
+    sync: 0,
+    async: 0,
+    stop() {
+      engine.read = read;
+      engine.readSync = readSync;
+    },
+  };
+  engine.read = (dataId) => (counts.async++, read.call(engine, dataId));
+  engine.readSync = (dataId) => (counts.sync++, readSync.call(engine, dataId));
+  return counts;
+}

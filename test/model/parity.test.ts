@@ -9,7 +9,7 @@ import { disposeGrads } from '../../model/glm.ts';
 import { loadModel } from '../../model/load.ts';
 import { blockedPattern } from '../../model/masks.ts';
 import { sharedPath } from '../shared.ts';
-import { compare, readCases } from './helpers.ts';
+import { compare, lossValue, readCases } from './helpers.ts';
 
 const FIXTURES = ['fixtures/glm/tiny-f32', 'fixtures/glm/tiny-f16-sharded'];
 
@@ -36,11 +36,15 @@ for (const fixture of FIXTURES) {
         const last = await tf.tidy(() => tf.reshape(tf.slice(logits, [0, T - 1, 0], [B, 1, V]), [B, V])).data();
         assert.ok(compare(`${label} logits_last [${B},${V}]`, last, c.logits_last, 1e-4) <= 1e-4);
       }
-      const [lse, max, argmax] = tf.tidy(() => [tf.logSumExp(logits, 2), tf.max(logits, 2), tf.argMax(logits, 2)]).map((x) => x.dataSync());
+      const [lse, max, argmax] = await Promise.all(tf.tidy(() => [tf.logSumExp(logits, 2), tf.max(logits, 2), tf.argMax(logits, 2)]).map(async (x) => {
+        const d = await x.data();
+        x.dispose();
+        return d;
+      }));
       assert.ok(compare(`${label} logits_logsumexp`, lse!, c.logits_logsumexp, 1e-4) <= 1e-4);
       assert.ok(compare(`${label} logits_max`, max!, c.logits_max, 1e-4) <= 1e-4);
       assert.ok(compare(`${label} logits_argmax (exact)`, argmax!, c.logits_argmax, 0) === 0);
-      out.hiddenStates!.forEach((h, i) => assert.ok(compare(`${label} hidden_states[${i}]`, h.dataSync(), c.hidden_states[i]!, 1e-4) <= 1e-4));
+      for (const [i, h] of out.hiddenStates!.entries()) assert.ok(compare(`${label} hidden_states[${i}]`, await h.data(), c.hidden_states[i]!, 1e-4) <= 1e-4);
       const lossDiff = Math.abs(out.loss! - c.loss);
       console.log(`${lossDiff <= 1e-5 * c.loss ? 'OK    ' : 'NOT OK'} ${label} loss ${out.loss} vs ${c.loss} (rel diff ${(lossDiff / c.loss).toExponential(2)})`);
       assert.ok(lossDiff <= 1e-5 * Math.abs(c.loss));
@@ -63,7 +67,7 @@ for (const fixture of FIXTURES) {
           ),
         ),
       );
-      assert.ok(compare(`${label} prefix_kv`, kvs.dataSync(), c.prefix_kv, 1e-5) <= 1e-5);
+      assert.ok(compare(`${label} prefix_kv`, await kvs.data(), c.prefix_kv, 1e-5) <= 1e-5);
       kvs.dispose();
     } finally {
       model.dispose();
@@ -78,13 +82,15 @@ for (const fixture of FIXTURES) {
     const batch = { inputIds: c.input_ids, attentionMask: c.attention_mask, positionIds: c.position_ids, labels: c.labels };
     const model = await loadModel(dir);
     try {
-      const { loss, grads } = model.lossAndGrads(batch);
+      const r0 = await model.lossAndGrads(batch);
+      const { grads } = r0;
+      const loss = await lossValue(r0.loss);
       assert.ok(Math.abs(loss - c.loss) <= 1e-5 * c.loss, `training loss ${loss}`);
       const named = model.namedGrads(grads);
       assert.deepEqual([...named.keys()].sort(), Object.keys(c.prefix_grads).sort());
       for (const [name, g] of named) {
         const tol = 1e-5; // README: 1e-5 abs (values up to ~0.09)
-        assert.ok(compare(`${label} grad ${name}`, g.dataSync(), c.prefix_grads[name]!, tol) <= tol);
+        assert.ok(compare(`${label} grad ${name}`, await g.data(), c.prefix_grads[name]!, tol) <= tol);
       }
       disposeGrads(named);
       disposeGrads(grads);
@@ -92,15 +98,16 @@ for (const fixture of FIXTURES) {
       const a = cases.adamw_case;
       const opt = new AdamW({ lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weight_decay });
       for (let step = 0; step < a.steps; step++) {
-        const r = model.lossAndGrads(batch);
-        assert.ok(Math.abs(r.loss - a.losses_before_each_step[step]!) <= 1e-4, `loss before step ${step}: ${r.loss}`);
+        const r = await model.lossAndGrads(batch);
+        const loss = await lossValue(r.loss);
+        assert.ok(Math.abs(loss - a.losses_before_each_step[step]!) <= 1e-4, `loss before step ${step}: ${loss}`);
         opt.step(r.grads);
         disposeGrads(r.grads);
       }
       const after = await model.forward(batch, { logits: 'none' });
       assert.ok(Math.abs(after.loss! - a.loss_after_last_step) <= 1e-4, `loss after AdamW: ${after.loss}`);
       const weights = model.prefixWeights();
-      for (const [name, w] of weights) assert.ok(compare(`${label} AdamW x${a.steps} ${name}`, w.dataSync(), a.final_prefix_params[name]!, 1e-4) <= 1e-4);
+      for (const [name, w] of weights) assert.ok(compare(`${label} AdamW x${a.steps} ${name}`, await w.data(), a.final_prefix_params[name]!, 1e-4) <= 1e-4);
       disposeGrads(weights);
       opt.dispose();
     } finally {

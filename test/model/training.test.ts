@@ -9,7 +9,7 @@ import { disposeGrads } from '../../model/glm.ts';
 import { createModel, loadModel } from '../../model/load.ts';
 import { VOCAB_BLOCK } from '../../model/output_layer.ts';
 import { sharedPath } from '../shared.ts';
-import { readCases } from './helpers.ts';
+import { countReads, lossValue, readCases } from './helpers.ts';
 
 const TINY = parseConfig({
   model_type: 'chatglm',
@@ -52,13 +52,16 @@ test('an AdamW step on the prefix leaves every base weight unchanged', async (t)
   try {
     const before = model.namedWeights();
     const opt = new AdamW({ lr: 1e-2 });
-    const { grads } = model.lossAndGrads({ inputIds: c.input_ids, attentionMask: c.attention_mask, positionIds: c.position_ids, labels: c.labels });
+    const { loss, grads } = await model.lossAndGrads({ inputIds: c.input_ids, attentionMask: c.attention_mask, positionIds: c.position_ids, labels: c.labels });
+    loss.dispose();
     opt.step(grads);
     disposeGrads(grads);
     const after = model.namedWeights();
     let moved = 0;
     for (const [name, w] of before) {
-      const same = tf.tidy(() => tf.all(tf.equal(w, after.get(name)!)).dataSync()[0] === 1);
+      const allEqual = tf.tidy(() => tf.all(tf.equal(w, after.get(name)!)));
+      const same = (await allEqual.data())[0] === 1;
+      allEqual.dispose();
       if (name.startsWith('transformer.prefix_encoder.')) moved += same ? 0 : 1;
       else assert.ok(same, `${name} changed`);
     }
@@ -74,7 +77,9 @@ test('an AdamW step on the prefix leaves every base weight unchanged', async (t)
 test("trainable 'all': gradients of every weight match finite differences", async () => {
   const model = await createModel(TINY, 1, { trainable: 'all' });
   try {
-    const { loss, grads } = model.lossAndGrads(BATCH);
+    const r = await model.lossAndGrads(BATCH);
+    const { grads } = r;
+    const loss = await lossValue(r.loss);
     const named = model.namedGrads(grads);
     assert.equal(named.size, model.params.length, 'every parameter has a gradient');
     // central differences on a few entries of several tensors, through the HF-layout weights
@@ -87,7 +92,7 @@ test("trainable 'all': gradients of every weight match finite differences", asyn
       'transformer.output_layer.weight',
       'transformer.prefix_encoder.trans.0.bias',
     ]) {
-      const g = named.get(name)!.dataSync();
+      const g = await named.get(name)!.data();
       const param = model.params.find((p) => p.name === name)!;
       const probe = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!))[0]!;
       const numeric = await finiteDifference(model, name, probe, eps);
@@ -109,20 +114,26 @@ test("trainable 'all' with a vocabulary of several output blocks: loss and outpu
   const labels = BATCH.labels.map((row) => row.map((y, t) => (y === -100 ? y : (y * 997 + t * VOCAB_BLOCK) % vocab)));
   const batch = { ...BATCH, labels };
   try {
-    const { loss, grads } = model.lossAndGrads(batch);
+    const r = await model.lossAndGrads(batch);
+    const { grads } = r;
+    const loss = await lossValue(r.loss);
     const named = model.namedGrads(grads);
+    const prepared = await model.prepare(batch);
     // the same loss written plainly: log-softmax over the full logits, autodiff through the HF weight
     const w = model.params.find((p) => p.name === 'transformer.output_layer.weight')!.hf();
     const { value, grad: plain } = tf.tidy(() => {
       const T = labels[0]!.length;
       const targets = labels.flatMap((row, b) => row.slice(1).flatMap((y, t) => (y === -100 ? [] : [[b * T + t, y] as const])));
-      const h = tf.gather(model.hidden(model.prepare(batch), undefined).h, targets.map(([r]) => r));
+      const h = tf.gather(model.hidden(prepared, undefined).h, targets.map(([r]) => r));
       const oneHot = tf.cast(tf.oneHot(tf.tensor1d(targets.map(([, y]) => y), 'int32'), vocab), 'float32');
       const f = (wt: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(tf.matMul(h, wt as tf.Tensor2D, false, true)), oneHot), 1)));
       return tf.valueAndGrad(f)(w);
     });
-    assert.ok(Math.abs(loss - value.dataSync()[0]!) <= 1e-5 * loss, `loss ${loss} vs ${value.dataSync()[0]}`);
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(named.get('transformer.output_layer.weight')!, plain))).dataSync()[0]!);
+    const plainLoss = (await value.data())[0]!;
+    assert.ok(Math.abs(loss - plainLoss) <= 1e-5 * loss, `loss ${loss} vs ${plainLoss}`);
+    const diffT = tf.tidy(() => tf.max(tf.abs(tf.sub(named.get('transformer.output_layer.weight')!, plain))));
+    const diff = (await diffT.data())[0]!;
+    diffT.dispose();
     assert.ok(diff <= 1e-6, `output_layer grad max abs diff ${diff}`);
     tf.dispose([w, value, plain]);
     disposeGrads(named);
@@ -137,12 +148,11 @@ async function finiteDifference(model: Awaited<ReturnType<typeof createModel>>, 
   const param = model.params.find((p) => p.name === name)!;
   const original = param.hf();
   const losses: number[] = [];
+  const values = await original.data();
   for (const delta of [eps, -eps]) {
-    const bumped = tf.tidy(() => {
-      const flat = original.dataSync().slice();
-      flat[index]! += delta;
-      return tf.tensor(flat, original.shape);
-    });
+    const flat = values.slice();
+    flat[index]! += delta;
+    const bumped = tf.tensor(flat, original.shape);
     setHf(model, name, bumped);
     losses.push((await model.forward(BATCH, { logits: 'none' })).loss!);
     bumped.dispose();
@@ -173,14 +183,16 @@ test('no tensor leaks over training steps, a forward pass and generation', async
   const opt = new AdamW({ lr: 1e-3 });
   try {
     // first step creates the optimizer's moments: count from after it
-    const first = model.lossAndGrads(BATCH);
+    const first = await model.lossAndGrads(BATCH);
     opt.step(first.grads);
     disposeGrads(first.grads);
+    first.loss.dispose();
     const baseline = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) {
-      const { grads } = model.lossAndGrads(BATCH, { prefixDropout: 0.1, dropoutSeed: i });
+      const { loss, grads } = await model.lossAndGrads(BATCH, { prefixDropout: 0.1, dropoutSeed: i });
       opt.step(grads);
       disposeGrads(grads);
+      await lossValue(loss);
     }
     assert.equal(tf.memory().numTensors, baseline, 'after 100 training steps');
     const out = await model.forward(BATCH);
@@ -191,6 +203,31 @@ test('no tensor leaks over training steps, a forward pass and generation', async
     await model.generate([BATCH.inputIds[0]!], { maxNewTokens: 5, attentionMask: [BATCH.attentionMask[0]!] }); // batch-1 decode path
     assert.equal(tf.memory().numTensors, baseline, 'after generation');
   } finally {
+    opt.dispose();
+    model.dispose();
+  }
+});
+
+test('training, evaluation and generation never read the device synchronously; a training step reads nothing until its loss is asked for', async () => {
+  const model = await createModel(TINY, 4);
+  const opt = new AdamW({ lr: 1e-3 });
+  const ids = tf.tensor2d(BATCH.inputIds, undefined, 'int32'); // tensor inputs are read back too
+  const reads = countReads(tf);
+  try {
+    const { loss, grads } = await model.lossAndGrads({ ...BATCH, inputIds: ids });
+    opt.step(grads);
+    disposeGrads(grads);
+    const inputReads = reads.async;
+    assert.equal(inputReads, 1, 'only the tensor input ids were read before the loss');
+    assert.ok(Number.isFinite(await lossValue(loss)));
+    assert.equal(reads.async, inputReads + 1, 'one read for the loss');
+    (await model.forward(BATCH)).logits!.dispose();
+    await model.generate(BATCH.inputIds, { maxNewTokens: 3, attentionMask: BATCH.attentionMask });
+    await model.generate([BATCH.inputIds[1]!], { maxNewTokens: 3 });
+    assert.equal(reads.sync, 0, 'no synchronous read');
+  } finally {
+    reads.stop();
+    ids.dispose();
     opt.dispose();
     model.dispose();
   }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Checkpoints } from '../../train/checkpoint.ts';
 import { train, type TrainHooks } from '../../train/trainer.ts';
+import { countReads } from '../model/helpers.ts';
 import { options, silentHooks, syntheticRows, tinyModel } from './tiny.ts';
 
 const data = { train: syntheticRows(32, 1), dev: syntheticRows(8, 2), padId: 0 };
@@ -34,6 +35,24 @@ test('training lowers train and eval loss, logs metrics, and keeps checkpoints w
   assert.equal(r.checkpoint, checkpoints.path(24));
   for (const file of ['trainable.safetensors', 'optimizer.safetensors', 'weights.safetensors', 'trainer_state.json']) assert.ok(existsSync(path.join(r.checkpoint, file)), file);
   model.dispose();
+});
+
+test('a training step reads the device back once (loss and gradient norm together) and never synchronously', async () => {
+  const model = await tinyModel();
+  // no dev set and no save before the last step: what a step reads is all that is read between steps
+  const readsAt: number[] = [];
+  const reads = countReads(tf);
+  try {
+    await train(model, { ...data, dev: [] }, options({ max_steps: 6, gradient_accumulation_steps: 2, save_steps: 100, logging_steps: 1 }), scratch(), {
+      ...silentHooks,
+      progress: () => readsAt.push(reads.async),
+    });
+  } finally {
+    reads.stop();
+    model.dispose();
+  }
+  assert.equal(reads.sync, 0, 'no synchronous read');
+  assert.deepEqual(readsAt.slice(0, 5).map((n, i) => n - (i === 0 ? 0 : readsAt[i - 1]!)), [1, 1, 1, 1, 1], `reads per step: ${readsAt}`);
 });
 
 test('same seed and data give the same loss curve', async () => {
