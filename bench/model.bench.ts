@@ -2,13 +2,16 @@
 // (random seeded weights, real 65,024-token vocabulary), side by side with PyTorch on
 // the CPU (../shared/reference/torch_bench.py, 2 threads): rounds alternate between the
 // two, and each figure's ratio is that of this run (the stored BENCHMARKS.md figures are
-// used, and labelled, only where /usr/bin/python3 has no torch). One JSON line per figure;
-// the backend goes to stderr. Medians after warm-up.
-//   npm run bench -- model          (BENCH_ROUNDS=3 for more rounds)
+// used, and labelled, only where /usr/bin/python3 has no torch). Training and evaluation
+// run as the trainer runs them: data-parallel over the default threads (one per core), and
+// on one thread for comparison. One JSON line per figure; the backend goes to stderr.
+// Medians after warm-up.
+//   npm run bench -- model          (BENCH_ROUNDS=3 for more rounds, BENCH_WORKERS=n workers)
 import { AdamW } from '../model/adamw.ts';
 import { selectBackend } from '../model/backend.ts';
 import { parseConfig } from '../model/config.ts';
 import { disposeGrads } from '../model/glm.ts';
+import { DataParallel, trainingThreads } from '../train/parallel/pool.ts';
 import { createModel } from '../model/load.ts';
 import { Rng } from '../model/random.ts';
 import { median, pythonHas, runTorchBench, type TorchFigures } from './reference/python.ts';
@@ -38,6 +41,12 @@ const inputIds = Array.from({ length: B }, () => randomIds(T));
 const labels = inputIds.map((row) => row.map((id, t) => (t < T / 4 ? -100 : id)));
 const positionIds = inputIds.map((row) => row.map((_, t) => t));
 const batch = { inputIds, labels, positionIds };
+// evaluation hands whole batches to the threads, as the trainer's does over the dev set
+const EVAL_BATCHES = 4;
+const evalBatches = [batch, ...Array.from({ length: EVAL_BATCHES - 1 }, () => {
+  const ids = Array.from({ length: B }, () => randomIds(T));
+  return { inputIds: ids, labels: ids.map((row) => row.map((id, t) => (t < T / 4 ? -100 : id))), positionIds };
+})];
 const prompt = [randomIds(64)];
 const NEW = 64;
 
@@ -53,27 +62,39 @@ async function timed(runs: number, warmup: number, fn: () => Promise<void> | voi
 }
 
 const opt = new AdamW({ lr: 5e-5, weightDecay: 0.01 });
-async function ours(): Promise<Omit<TorchFigures, 'peakRssGb'>> {
+const workers = process.env['BENCH_WORKERS'];
+const threads = trainingThreads(workers === undefined ? undefined : Number(workers));
+const oneThread = await DataParallel.start(model, 1);
+const parallel = await DataParallel.start(model, threads);
+process.stderr.write(`training and evaluation on ${threads} threads, and on 1 for comparison\n`);
+
+type Ours = Omit<TorchFigures, 'peakRssGb'> & { train1: number; eval1: number };
+async function trainAndEval(dp: DataParallel): Promise<{ train: number; eval: number }> {
   const trainStep = await timed(TRAIN_STEPS, 2, async () => {
-    const { loss, grads } = await model.lossAndGrads(batch, { prefixDropout: 0.1 });
+    const { loss, grads } = await dp.lossAndGrads(batch, { prefixDropout: 0.1 });
     opt.step(grads);
     disposeGrads(grads);
-    await loss.data(); // the step's read-back, as the trainer does
+    await dp.readBack([loss]); // the step's read-back, as the trainer does
     loss.dispose();
   });
-  const evalStep = await timed(EVAL_STEPS, 1, async () => {
-    await model.forward(batch, { logits: 'none' });
+  const evalRun = await timed(Math.ceil(EVAL_STEPS / EVAL_BATCHES) + 1, 1, async () => {
+    await dp.evalLosses(evalBatches);
   });
+  return { train: (B * T) / trainStep, eval: (EVAL_BATCHES * B * T) / evalRun };
+}
+async function ours(): Promise<Ours> {
+  const many = await trainAndEval(parallel);
+  const one = threads > 1 ? await trainAndEval(oneThread) : many;
   const gen = await timed(GEN_RUNS, 1, async () => {
     const out = await model.generate(prompt, { maxNewTokens: NEW, eosTokenId: [] });
     if (out[0]!.length !== NEW) throw new Error('generation stopped early');
   });
-  return { train: (B * T) / trainStep, eval: (B * T) / evalStep, gen: NEW / gen };
+  return { ...many, train1: one.train, eval1: one.eval, gen: NEW / gen };
 }
 
 // Rounds alternate which side goes first, so a drift of the machine's speed within the run
 // weighs on both.
-const mine: Omit<TorchFigures, 'peakRssGb'>[] = [];
+const mine: Ours[] = [];
 const theirs: TorchFigures[] = [];
 const torchRound = () => theirs.push(runTorchBench({ trainSteps: 2 * TRAIN_STEPS, evalSteps: EVAL_STEPS, genRuns: GEN_RUNS }));
 for (let r = 0; r < ROUNDS; r++) {
@@ -86,14 +107,22 @@ const referenceNote = withTorch
   ? `PyTorch CPU (torch_bench.py, small config, 2 threads), ${ROUNDS} rounds interleaved in this run`
   : 'PyTorch CPU, 2 threads, stored in ../shared/BENCHMARKS.md (fallback: python3 has no torch here)';
 const referenceSource = withTorch ? 'same run' : 'stored';
-for (const key of ['train', 'eval', 'gen'] as const) {
+const figures = [
+  ['train_tokens_per_s', 'train', 'train'],
+  ['eval_tokens_per_s', 'eval', 'eval'],
+  ['train_tokens_per_s_1_thread', 'train1', 'train'],
+  ['eval_tokens_per_s_1_thread', 'eval1', 'eval'],
+  ['gen_new_tokens_per_s', 'gen', 'gen'],
+] as const;
+for (const [name, key, ref] of figures) {
+  if (threads === 1 && (key === 'train1' || key === 'eval1')) continue;
   const value = median(mine.map((m) => m[key]));
-  const reference = withTorch ? median(theirs.map((t) => t[key])) : STORED[key];
-  const name = key === 'gen' ? 'gen_new_tokens_per_s' : `${key}_tokens_per_s`;
+  const reference = withTorch ? median(theirs.map((t) => t[ref])) : STORED[ref];
+  const note = key === 'train' || key === 'eval' ? `glmflow on ${threads} threads; ${referenceNote}` : referenceNote;
   report({
-    bench: 'model', figure: name, value, unit: 'tokens/s', reference, referenceNote, referenceSource, ratio: value / reference,
-    ...(withTorch && ROUNDS > 1 ? { roundRatios: mine.map((m, i) => m[key] / theirs[i]![key]) } : {}),
-    ...(key === 'gen' ? {} : { target: '>= 1.0x', pass: value / reference >= 1 }),
+    bench: 'model', figure: name, value, unit: 'tokens/s', reference, referenceNote: note, referenceSource, ratio: value / reference,
+    ...(withTorch && ROUNDS > 1 ? { roundRatios: mine.map((m, i) => m[key] / theirs[i]![ref]) } : {}),
+    ...(key === 'train' || key === 'eval' ? { target: '>= 1.0x', pass: value / reference >= 1 } : {}),
   });
 }
 
@@ -101,5 +130,6 @@ for (const key of ['train', 'eval', 'gen'] as const) {
 const rssGb = (process.resourceUsage().maxRSS * 1024) / 1e9;
 const rssReference = withTorch ? Math.max(...theirs.map((t) => t.peakRssGb)) : STORED.peakRssGb;
 report({ bench: 'model', figure: 'peak_rss', value: rssGb, unit: 'GB', reference: rssReference, referenceSource, ratio: rssGb / rssReference });
+await Promise.all([parallel.close(), oneThread.close()]);
 opt.dispose();
 model.dispose();

@@ -73,6 +73,21 @@ test('loss and prefix gradients on 2 threads equal one thread\'s, a shard withou
   }
 });
 
+test('evaluation on 2 threads gives each batch one thread\'s loss, also for a single batch split by rows', async () => {
+  const model = await tinyModel();
+  const parallel = await DataParallel.start(model, 2);
+  try {
+    for (const batches of [[collate(syntheticRows(5, 6), 0)], [4, 3, 5].map((n, i) => collate(syntheticRows(n, 7 + i), 0))]) {
+      const expected = await Promise.all(batches.map(async (b) => (await model.forward(b, { logits: 'none' })).loss!));
+      const actual = await parallel.evalLosses(batches);
+      actual.forEach((l, i) => assert.ok(Math.abs(l - expected[i]!) <= 1e-6 * expected[i]!, `batch ${i} of ${batches.length}: ${l} vs ${expected[i]}`));
+    }
+  } finally {
+    await parallel.close();
+    model.dispose();
+  }
+});
+
 test('training and evaluation on 2 threads end where one thread does: same prefix, losses and eval losses', async () => {
   const run = async (workers: number) => {
     const model = await tinyModel();

@@ -118,22 +118,23 @@ export class DataParallel {
     return { loss, grads };
   }
 
-  /** The loss of each batch (model.forward's), batches spread across the threads. */
+  /**
+   * The loss of each batch (model.forward's), spread across the threads: whole batches while
+   * there are at least as many as threads, else each batch in row shards, target-weighted.
+   */
   async evalLosses(batches: readonly ShardBatch[]): Promise<number[]> {
-    const mine = batches.filter((_, i) => i % this.threads === 0);
-    const values = await this.#trainableValues();
-    const pending = this.workers.map((worker, w) => this.#request(worker, { id: 0, kind: 'eval', values, batches: batches.filter((_, i) => i % this.threads === w + 1) }));
-    const own: number[] = [];
-    for (const batch of mine) own.push((await this.model.forward(batch, { logits: 'none' })).loss!);
+    const jobs = batches.length >= this.threads ? batches.map((batch, index) => ({ batch, index, weight: 1 })) : batches.flatMap((batch, index) => evalShards(batch, index, this.threads));
+    const share = (thread: number) => jobs.filter((_, j) => j % this.threads === thread);
+    const values = this.workers.length > 0 ? await this.#trainableValues() : undefined;
+    const pending = this.workers.map((worker, w) => this.#request(worker, { id: 0, kind: 'eval', values: values!, batches: share(w + 1).map((job) => job.batch) }));
+    const losses = new Array<number>(batches.length).fill(0);
+    for (const job of share(0)) losses[job.index]! += job.weight * (await this.model.forward(job.batch, { logits: 'none' })).loss!;
     const remote = await Promise.all(pending);
-    return batches.map((_, i) => {
-      const thread = i % this.threads;
-      const index = Math.floor(i / this.threads);
-      if (thread === 0) return own[index]!;
-      const r = remote[thread - 1]!;
+    remote.forEach((r, w) => {
       if (r.kind !== 'eval') throw new Error(`unexpected ${r.kind} reply`);
-      return r.losses[index]!;
+      share(w + 1).forEach((job, k) => (losses[job.index]! += job.weight * r.losses[k]!));
     });
+    return losses;
   }
 
   /**
@@ -176,4 +177,11 @@ export class DataParallel {
     for (const { reject } of this.#waiting.values()) reject(error);
     this.#waiting.clear();
   }
+}
+
+/** A batch's row shards with their weights in its mean loss (the whole batch where no shard has targets). */
+function evalShards(batch: ShardBatch, index: number, parts: number): { batch: ShardBatch; index: number; weight: number }[] {
+  const shards = shardRows(batch, parts).filter((s) => s.targets > 0);
+  const total = shards.reduce((n, s) => n + s.targets, 0);
+  return total === 0 ? [{ batch, index, weight: 1 }] : shards.map((s) => ({ batch: s.batch, index, weight: s.targets / total }));
 }
