@@ -3,7 +3,7 @@
 // variables, refreshed from the trainer's before each request). A training batch is cut
 // into row shards; each shard's mean loss and gradients are weighted by its share of the
 // batch's targets, so the combined loss and gradients are the whole batch's, up to the
-// order of summation. Evaluation hands out whole batches.
+// order of summation. Evaluation hands out whole batches (or row shards of a few).
 import * as tf from '@tensorflow/tfjs';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
@@ -45,7 +45,7 @@ export class DataParallel {
         else waiting?.resolve(res);
       });
       worker.on('error', (error) => this.#failAll(error));
-      worker.on('exit', (code) => this.#failAll(new GlmflowError(`a training worker exited (code ${code})`, 'run again with --set train.workers=1 to train on one thread')));
+      worker.on('exit', (code) => this.#failAll(new GlmflowError(`a training worker exited (code ${code})`, 'run again with --set train.workers=0 to train on this thread alone')));
     }
   }
 
@@ -70,7 +70,7 @@ export class DataParallel {
       }));
     } catch (error) {
       await Promise.all(workers.map((worker) => worker.terminate()));
-      throw new GlmflowError(`could not start the training workers: ${(error as Error).message}`, 'run again with --set train.workers=1 to train on one thread');
+      throw new GlmflowError(`could not start the training workers: ${(error as Error).message}`, 'run again with --set train.workers=0 to train on this thread alone');
     }
     return new DataParallel(model, workers);
   }
