@@ -50,7 +50,8 @@ Commands
       --dry-run                 print the plan, write nothing
       --jobs N                  stages run at once (default: cores)
       --no-wait                 fail at once if another run holds the project
-      --backend wasm|cpu|tensorflow   tfjs backend for model stages (default: automatic)
+      --backend NAME            tfjs backend for model stages: tensorflow, webgpu, wasm, cpu
+                                (default: tensorflow if it loads, webgpu on a hardware GPU, else wasm)
   status [stage...]     each stage fresh or stale, with the reason           [--json]
   explain <stage>       the parts of a stage's cache key and what changed    [--json]
   dag                   the pipeline graph                [--format text|mermaid|dot]

@@ -1,19 +1,39 @@
-// Picks the tfjs backend once per process: native TensorFlow when its package is
-// installed, else wasm (the tested default), else the pure-JS cpu backend.
-// Override with GLMFLOW_BACKEND=tensorflow|wasm|cpu or the `requested` argument (CLI --backend).
+// Picks the tfjs backend once per process: native TensorFlow when its package loads, else
+// WebGPU on a hardware adapter, else wasm (the tested default), else the pure-JS cpu backend.
+// A software WebGPU adapter (Mesa's lavapipe) is used only when webgpu is asked for by name:
+// it is correct but no faster than wasm.
+// Override with GLMFLOW_BACKEND=tensorflow|webgpu|wasm|cpu or the `requested` argument (CLI --backend).
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GlmflowError } from '../engine/errors.ts';
+import { type AdapterSummary, useWebgpu } from './webgpu.ts';
 
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendInfo {
   readonly name: BackendName;
   /** One line for logs, e.g. `backend: wasm (SIMD, 1 thread)`. */
   readonly description: string;
+  /** On webgpu: the adapter (vendor, architecture, limits). */
+  readonly adapter?: AdapterSummary;
+}
+
+/** What a model stage records of the backend it ran on (provenance). */
+export function backendRecord(b: BackendInfo): { name: BackendName; adapter?: { vendor: string; architecture: string; device: string } } {
+  return { name: b.name, ...(b.adapter ? { adapter: { vendor: b.adapter.vendor, architecture: b.adapter.architecture, device: b.adapter.device } } : {}) };
+}
+
+/** A short label: the backend's name, and on webgpu its adapter (`webgpu (nvidia ampere)`). */
+export function backendLabel(b: BackendInfo): string {
+  return b.adapter ? `${b.name} (${b.adapter.vendor} ${b.adapter.architecture})` : b.name;
+}
+
+function describeAdapter(a: AdapterSummary): string {
+  const mib = (n: number) => `${Math.round(n / 1024 ** 2)} MiB`;
+  return `backend: webgpu (${a.vendor} ${a.architecture}${a.software && a.architecture !== 'software' ? ' (software)' : ''}: ${a.description || a.device}; max binding ${mib(a.maxStorageBufferBindingSize)}, max buffer ${mib(a.maxBufferSize)})`;
 }
 
 let chosen: BackendInfo | undefined;
@@ -65,6 +85,16 @@ export async function selectBackend(requested?: BackendName): Promise<BackendInf
       throw new GlmflowError(
         'backend "tensorflow" requested but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded',
         'install one of them (they need libtensorflow, downloaded at install time), or use --backend wasm',
+      );
+    }
+  }
+  if (!chosen && (name === undefined || name === 'webgpu')) {
+    const adapter = await useWebgpu(name === 'webgpu');
+    if (adapter) chosen = { name: 'webgpu', description: describeAdapter(adapter), adapter };
+    else if (name === 'webgpu') {
+      throw new GlmflowError(
+        'backend "webgpu" requested but no WebGPU adapter was found (the optional package "webgpu" is missing, or no Vulkan driver offers an adapter)',
+        'install a Vulkan driver (GPU vendor driver; on Debian 12 for the CPU: apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1), check `npm ls webgpu`, or use --backend wasm',
       );
     }
   }

@@ -9,6 +9,7 @@ import { Embedding } from './embedding.ts';
 import { generate, type GenerateOptions } from './generate.ts';
 import { causalLmLoss, evalLoss, shiftedTargets } from './loss.ts';
 import { attentionBias, blockedPattern, checkMatrix, defaultPositionIds, type IdMatrix, idRows } from './masks.ts';
+import { checkTensorFits } from './limits.ts';
 import { checkWasmMemory } from './memory.ts';
 import { OutputLayer } from './output_layer.ts';
 import { type Param, ParamBuilder, type Trainable, type VariableGrads, type WeightSource, isPrefixParam } from './params.ts';
@@ -190,6 +191,8 @@ export class GlmModel {
     const targets = labels ? shiftedTargets(labels, this.config.vocabSize) : undefined;
     const logitRows = (which === 'all' ? p.batch * p.length : which === 'last' ? p.batch : 0) + (targets?.rows.length ?? 0);
     checkWasmMemory(this.config, { batch: p.batch, length: p.length, past: this.config.preSeqLen ?? 0, logitRows, backward: false }, 'a forward pass');
+    if (which !== 'none')
+      checkTensorFits('logits', [p.batch, which === 'all' ? p.length : 1, this.config.vocabSize], 'ask for logits: "last" or "none" (the loss is computed in vocabulary blocks either way), or pass fewer rows');
     const collect: tf.Tensor2D[] | undefined = opts.hiddenStates ? [] : undefined;
     const out = tf.tidy(() => {
       const { h } = this.hidden(p, undefined, collect ? { collect } : {});

@@ -7,6 +7,7 @@ import { GlmflowError } from '../engine/errors.ts';
 import { type BackendName, selectBackend } from './backend.ts';
 import { type GlmConfig, readConfig, toHfConfig, withPrefix } from './config.ts';
 import { GlmModel } from './glm.ts';
+import { checkModelFits, type PlannedPass } from './memory.ts';
 import { isPrefixParam, type Trainable, type WeightSource } from './params.ts';
 import { SafetensorsFile, writeSafetensors } from './safetensors.ts';
 import { checkpointSource, fileStore, RandomSource, SplitSource, StoreSource } from './weights.ts';
@@ -22,6 +23,8 @@ export interface LoadOptions {
   /** Seed of a new prefix's random init. */
   readonly seed?: number;
   readonly backend?: BackendName;
+  /** The batch and length it will run at, for the memory check before loading (default: batch 1 x 256, no training). */
+  readonly pass?: PlannedPass;
 }
 
 const PREFIX_EMBEDDING = 'transformer.prefix_encoder.embedding.weight';
@@ -37,8 +40,12 @@ function prefixFile(p: string): SafetensorsFile {
  * else from the checkpoint when it has one, else a fresh seeded init when a prefix is configured.
  */
 export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<GlmModel> {
-  await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend);
   let config = readConfig(dir);
+  // Before any weight is read: a checkpoint too large for the backend stops here, with the estimate.
+  const planned = opts.preSeqLen !== undefined ? withPrefix(config, opts.preSeqLen, opts.prefixProjection ?? false) : config;
+  const plannedTrainable = opts.trainable ?? (planned.preSeqLen !== null || opts.prefix ? 'prefix' : 'none');
+  checkModelFits(planned, plannedTrainable, opts.pass, backend.name, backend.adapter?.software ?? false, `loading ${dir}`);
   const base = checkpointSource(dir);
   let prefixSource: WeightSource;
   let prefixStore: StoreSource | undefined;
@@ -69,9 +76,11 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Gl
 }
 
 /** A model with seeded random weights (a small base model built from scratch, benchmarks, tests). */
-export async function createModel(config: GlmConfig, seed: number, opts: { trainable?: Trainable; backend?: BackendName } = {}): Promise<GlmModel> {
-  await selectBackend(opts.backend);
-  return new GlmModel(config, new RandomSource(seed), opts.trainable ?? (config.preSeqLen !== null ? 'prefix' : 'none'));
+export async function createModel(config: GlmConfig, seed: number, opts: { trainable?: Trainable; backend?: BackendName; pass?: PlannedPass } = {}): Promise<GlmModel> {
+  const backend = await selectBackend(opts.backend);
+  const trainable = opts.trainable ?? (config.preSeqLen !== null ? 'prefix' : 'none');
+  checkModelFits(config, trainable, opts.pass, backend.name, backend.adapter?.software ?? false, 'creating the model');
+  return new GlmModel(config, new RandomSource(seed), trainable);
 }
 
 async function writeNamed(file: string, weights: Map<string, tf.Tensor>): Promise<void> {

@@ -17,11 +17,18 @@ export const matMul2d = tf.customGrad((a, b, save) => {
 
 /**
  * x [m, k] @ w [k, n] for a constant w, given its transpose wT [n, k] too so that the
- * input gradient dy @ wT is itself an untransposed product. No gradient flows to w.
+ * input gradient dy @ wT is itself an untransposed product (without wT: a transposed product,
+ * which GPU backends run at full speed). No gradient flows to w.
  */
-export function constMatMul(w: tf.Tensor2D, wT: tf.Tensor2D): (x: tf.Tensor2D) => tf.Tensor2D {
+export function constMatMul(w: tf.Tensor2D, wT: tf.Tensor2D | undefined): (x: tf.Tensor2D) => tf.Tensor2D {
   return tf.customGrad((x) => ({
     value: tf.matMul(x as tf.Tensor2D, w),
-    gradFunc: (dy) => tf.matMul(dy as tf.Tensor2D, wT),
+    gradFunc: (dy) => (wT ? tf.matMul(dy as tf.Tensor2D, wT) : tf.matMul(dy as tf.Tensor2D, w, false, true)),
   })) as (x: tf.Tensor2D) => tf.Tensor2D;
+}
+
+/** Whether frozen weights are worth keeping in both layouts: on the CPU backends a transposed product is ~10x slower. */
+export function keepsBothLayouts(): boolean {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu';
 }

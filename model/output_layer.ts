@@ -4,6 +4,7 @@
 // (CPU time) on wasm, and softmax over a cached block runs ~3x faster too. 4,096 rather than
 // 2,048: at one row (generation) 32 products cost 1-3 ms more per token than one, 16 do not.
 import * as tf from '@tensorflow/tfjs';
+import { rowBlocks } from './limits.ts';
 import { type Linear, splitLinear } from './linear.ts';
 import type { ParamBuilder } from './params.ts';
 
@@ -14,11 +15,14 @@ export class OutputLayer {
   readonly blocks: readonly Linear[];
   readonly starts: readonly number[];
   readonly vocab: number;
+  /** Rows per block: VOCAB_BLOCK, or fewer where a device's binding limit requires (very wide models on webgpu). */
+  private readonly blockRows: number;
 
   constructor(b: ParamBuilder, name: string, vocab: number, hidden: number) {
-    const sizes = Array.from({ length: Math.ceil(vocab / VOCAB_BLOCK) }, (_, j) => Math.min(VOCAB_BLOCK, vocab - j * VOCAB_BLOCK));
+    const sizes = rowBlocks(`${name}.weight`, vocab, hidden, VOCAB_BLOCK);
+    this.blockRows = sizes[0]!;
     this.blocks = splitLinear(b, name, sizes, hidden, false);
-    this.starts = sizes.map((_, j) => j * VOCAB_BLOCK);
+    this.starts = sizes.map((_, j) => j * this.blockRows);
     this.vocab = vocab;
   }
 
@@ -33,6 +37,6 @@ export class OutputLayer {
 
   /** The block holding vocabulary id `id` and the id's column inside it. */
   locate(id: number): [block: number, column: number] {
-    return [Math.floor(id / VOCAB_BLOCK), id % VOCAB_BLOCK];
+    return [Math.floor(id / this.blockRows), id % this.blockRows];
   }
 }

@@ -16,7 +16,8 @@ export const trainStage = defineStage({
   inputs: { train: 'train-examples', dev: 'train-examples', tokenizer: 'tokenizer', base: 'base-model', baseConfig: 'base-config', baseWeights: 'base-weights' },
   outputs: {
     prefix: output('prefix', 'prefix.safetensors', 'the trained prefix (transformer.prefix_encoder.*), best or last checkpoint'),
-    record: output('training-record', 'training.json', 'params, steps, best step, loss history, speed'),
+    record: output('training-record', 'training.json', 'params, backend, steps, best step, loss history: the same bytes for the same params and data'),
+    timings: output('training-timings', 'timings.json', 'wall time, tokens/s, the checkpoint folder and the step resumed from'),
   },
   packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
   resources: ['device'],

@@ -215,7 +215,8 @@ function accumulate(sum: Map<tf.Variable, tf.Tensor> | undefined, grads: Map<tf.
  * (max 0: no clipping). Returns the global norm before clipping as a scalar tensor (the caller disposes it).
  */
 function clipByGlobalNorm(grads: Map<tf.Variable, tf.Tensor>, max: number): tf.Scalar {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  // stack + sum rather than addN: webgpu's AddN binds every input at once, and a shader may bind only 16 buffers on some GPUs
+  const norm = tf.tidy(() => tf.sqrt(tf.sum(tf.stack([...grads.values()].map((g) => tf.sum(tf.square(g)))))) as tf.Scalar);
   if (max > 0) {
     const coef = tf.tidy(() => tf.minimum(1, tf.div(max, tf.add(norm, 1e-6))));
     for (const [v, g] of grads) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import { parseConfig } from '../../model/config.ts';
 import { createModel, saveModel } from '../../model/load.ts';
-import { selectBackend } from '../../model/backend.ts';
+import { backendRecord, selectBackend } from '../../model/backend.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { Checkpoints } from '../../train/checkpoint.ts';
 import { trainParams } from '../../train/params.ts';
@@ -30,7 +30,7 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
   }
 
   const backend = await selectBackend();
-  ctx.log(`backend: ${backend.description}`);
+  ctx.log(backend.description);
   const p = ctx.params;
   const config = parseConfig({
     model_type: 'chatglm',
@@ -76,8 +76,9 @@ export async function buildBase(ctx: BaseContext): Promise<void> {
     await saveModel(model, dir);
     copyFileSync(path.join(dir, 'config.json'), ctx.outputs.config);
     copyFileSync(path.join(dir, 'model.safetensors'), ctx.outputs.weights);
-    writeFileSync(ctx.outputs.descriptor, JSON.stringify({ source: 'embedded', parameters, pretrainSteps: result.steps, finalLoss: result.lastTrainLoss } satisfies BaseDescriptor) + '\n');
-    ctx.summary(`embedded base model: ${p.num_layers} layers, hidden ${p.hidden_size}, vocab ${config.vocabSize}, ${(parameters / 1e6).toFixed(2)}M parameters (${backend.name})`);
+    writeFileSync(ctx.outputs.descriptor, JSON.stringify({ source: 'embedded', parameters, pretrainSteps: result.steps, finalLoss: result.lastTrainLoss, backend: backendRecord(backend) } satisfies BaseDescriptor) + '\n');
+    ctx.summary(`embedded base model: ${p.num_layers} layers, hidden ${p.hidden_size}, vocab ${config.vocabSize}, ${(parameters / 1e6).toFixed(2)}M parameters`);
+    ctx.summary(backend.description);
     for (const line of reportTraining(result)) ctx.summary(line);
   } finally {
     model.dispose();

@@ -4,11 +4,19 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { backendRecord } from '../../model/backend.ts';
 import { loadModel, type LoadOptions } from '../../model/load.ts';
 import type { GlmModel } from '../../model/glm.ts';
 
 export type BaseDescriptor =
-  | { readonly source: 'embedded'; readonly parameters: number; readonly pretrainSteps: number; readonly finalLoss: number | null }
+  | {
+      readonly source: 'embedded';
+      readonly parameters: number;
+      readonly pretrainSteps: number;
+      readonly finalLoss: number | null;
+      /** Where it was pretrained (provenance; not part of the cache key). */
+      readonly backend: ReturnType<typeof backendRecord>;
+    }
   | { readonly source: 'checkpoint'; readonly dir: string };
 
 export interface BaseModelFiles {

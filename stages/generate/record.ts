@@ -11,6 +11,8 @@ export interface Generation {
   readonly loss: number;
   /** eos or a turn-ending token ('stop'), or max_new_tokens reached ('length'). */
   readonly finish: 'stop' | 'length';
+  /** The backend that generated it, e.g. `wasm` or `webgpu (nvidia ampere)` (provenance). */
+  readonly backend: string;
 }
 
 export function readGenerations(text: string): Generation[] {

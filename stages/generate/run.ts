@@ -2,7 +2,7 @@
 // prompt in batches, measure each reference's loss, write one JSON line each.
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../model/backend.ts';
+import { backendLabel, selectBackend } from '../../model/backend.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { readEvalExamples } from '../../tokenizer/examples-arrow.ts';
 import type { GenerateContext } from '../generate.ts';
@@ -53,11 +53,13 @@ export async function runGenerate(ctx: GenerateContext): Promise<void> {
         prediction_tokens: prediction.length,
         loss: await referenceLoss(model, prompts[i]!, reference),
         finish: prediction.length >= p.max_new_tokens ? 'length' : 'stop',
+        backend: backendLabel(backend),
       };
       lines.push(JSON.stringify(generation));
     }
     writeFileSync(ctx.outputs.generations, lines.map((l) => l + '\n').join(''));
-    ctx.summary(`${prompts.length} examples, ${newTokens} new tokens in ${seconds.toFixed(1)} s (${(newTokens / seconds).toFixed(0)} tokens/s, batch ${p.batch_size}, ${backend.name})`);
+    ctx.summary(`${prompts.length} examples, ${newTokens} new tokens in ${seconds.toFixed(1)} s (${(newTokens / seconds).toFixed(0)} tokens/s, batch ${p.batch_size})`);
+    ctx.summary(backend.description);
     ctx.log(`tensors after generation: ${tf.memory().numTensors}`);
   } finally {
     model.dispose();

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GlmflowError } from '../../engine/errors.ts';
 import { isRole, type Message } from '../../formats/conversation.ts';
+import { currentBackend } from '../../model/backend.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { openBaseModel } from '../base/model-files.ts';
 import { generateAll } from '../generate/batched.ts';
@@ -51,6 +52,7 @@ export async function runInfer(ctx: InferContext): Promise<void> {
     const out = lines.map((l, i) => JSON.stringify({ line: l.line, reply: tokenizer.decode(replies[i]!, { skipSpecialTokens: true }).trim() }) + '\n');
     writeFileSync(ctx.outputs.replies, out.join(''));
     ctx.summary(`${lines.length} conversations answered → ${ctx.artifactPaths.replies}`);
+    ctx.summary(currentBackend()!.description); // chosen by openBaseModel
   } finally {
     model.dispose();
   }

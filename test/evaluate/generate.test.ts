@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { backendLabel, currentBackend } from '../../model/backend.ts';
 import { loadModel } from '../../model/load.ts';
 import { readEvalExamples } from '../../tokenizer/examples-arrow.ts';
 import { generateAll, leftPad } from '../../stages/generate/batched.ts';
@@ -48,7 +49,7 @@ test('batched generation: prompt order kept, stops at eos and max_new_tokens, no
   }
 });
 
-test('the generate stage: one line per eval example, aligned with its reference', async (t) => {
+test('the generate stage: one line per eval example, aligned with its reference, naming the backend it ran on', async (t) => {
   const tiny = sharedPath(t, 'fixtures/glm/tiny-f32');
   if (!tiny) return;
   const files = await writeEvalFiles(tiny);
@@ -60,9 +61,12 @@ test('the generate stage: one line per eval example, aligned with its reference'
     signal: new AbortController().signal,
     log: () => {},
     progress: () => {},
-    summary: () => {},
+    summary: (line: string) => summary.push(line),
   } as unknown as GenerateContext;
+  const summary: string[] = [];
   await runGenerate(ctx);
+  const backend = currentBackend()!;
+  assert.ok(summary.includes(backend.description), `summary names the backend: ${summary.join(' | ')}`);
   const lines = readGenerations(readFileSync(out, 'utf8'));
   const references: string[] = [];
   for await (const row of readEvalExamples(files.test)) references.push(tokenizer.decode(Array.from(row.output_ids), { skipSpecialTokens: true }));
@@ -73,5 +77,6 @@ test('the generate stage: one line per eval example, aligned with its reference'
     assert.equal(line.finish, line.prediction_tokens === 5 ? 'length' : 'stop');
     assert.ok(Number.isFinite(line.loss) && line.loss > 0, `loss ${line.loss}`);
     assert.match(line.prompt, /\[gMASK\]sop<\|user\|>/);
+    assert.equal(line.backend, backendLabel(backend));
   }
 });

@@ -3,15 +3,13 @@
 // the wasm memory guard.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { GlmflowError } from '../../engine/errors.ts';
-import { currentBackend } from '../../model/backend.ts';
-import { parseConfig } from '../../model/config.ts';
-import { createModel, loadModel, saveModel, savePrefix } from '../../model/load.ts';
-import { estimatePassBytes } from '../../model/memory.ts';
+import { loadModel, saveModel, savePrefix } from '../../model/load.ts';
 import { SafetensorsFile, writeSafetensors } from '../../model/safetensors.ts';
 import { sharedPath } from '../shared.ts';
 
@@ -125,24 +123,46 @@ test('savePrefix / loadModel({prefix}) and saveModel / loadModel round trips', a
   for (const m of [trained, reloaded, original, fresh, again]) m.dispose();
 });
 
-test('the wasm memory guard refuses a pass that would pass 4 GiB', async () => {
-  const small = parseConfig({
-    model_type: 'chatglm', num_layers: 4, padded_vocab_size: 65024, hidden_size: 256, ffn_hidden_size: 704,
-    kv_channels: 32, num_attention_heads: 8, multi_query_group_num: 2, seq_length: 8192, pre_seq_len: 16,
-  });
-  const model = await createModel({ ...small, numLayers: 1 }, 0);
-  try {
-    assert.match(currentBackend()!.description, /^backend: \w+/);
-    const step = estimatePassBytes(small, { batch: 4, length: 256, past: 16, logitRows: 768, backward: true });
-    assert.ok(step > 100e6 && step < 2e9, `a small-config training step: ${(step / 1e6).toFixed(0)} MB`);
-    if (currentBackend()!.name !== 'wasm') return;
-    const T = 4096;
-    const ids = [Array.from({ length: T }, (_, i) => i % 1000)];
-    await assert.rejects(
-      model.lossAndGrads({ inputIds: Array(8).fill(ids[0]), labels: Array(8).fill(ids[0]) }),
-      (e: Error) => e instanceof GlmflowError && /4 GiB/.test(e.message),
-    );
-  } finally {
-    model.dispose();
-  }
+/** Runs `body` (module code, `model/` importable) in a fresh process on the wasm backend; returns what it printed. */
+function onWasm(body: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', body], { env: { ...process.env, GLMFLOW_BACKEND: 'wasm' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+// In its own wasm process, whatever backend this test run uses: the guard exists for wasm's 4 GiB heap.
+test('the wasm memory guard refuses a pass that would pass 4 GiB', () => {
+  const out = onWasm(`
+    import { createModel } from './model/load.ts';
+    import { parseConfig } from './model/config.ts';
+    import { currentBackend } from './model/backend.ts';
+    const c = parseConfig({ model_type: 'chatglm', num_layers: 1, padded_vocab_size: 65024, hidden_size: 256, ffn_hidden_size: 704,
+      kv_channels: 32, num_attention_heads: 8, multi_query_group_num: 2, seq_length: 8192, pre_seq_len: 16 });
+    const model = await createModel(c, 0);
+    const ids = Array.from({ length: 4096 }, (_, i) => i % 1000);
+    const small = await model.lossAndGrads({ inputIds: [ids.slice(0, 64)], labels: [ids.slice(0, 64)] });
+    small.loss.dispose(); for (const g of small.grads.values()) g.dispose();
+    const refused = await model.lossAndGrads({ inputIds: Array(8).fill(ids), labels: Array(8).fill(ids) }).then(() => 'no error', (e) => e.constructor.name + ': ' + e.message);
+    console.log(JSON.stringify({ backend: currentBackend().name, refused }));
+  `);
+  const r = JSON.parse(out.split('\n').pop()!) as { backend: string; refused: string };
+  assert.equal(r.backend, 'wasm');
+  assert.match(r.refused, /^GlmflowError: a training step with batch 8 x 4096 tokens needs about [\d.]+ GiB .* over the wasm backend's 4 GiB heap/);
+});
+
+test("a checkpoint too large for the backend stops before any weight is read, naming the estimate (ChatGLM3-6B: 25 GB of f32 weights)", (t) => {
+  const dir = scratch(t);
+  // ChatGLM3-6B's config.json and no weights at all: the check must come first
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
+    model_type: 'chatglm', num_layers: 28, padded_vocab_size: 65024, hidden_size: 4096, ffn_hidden_size: 13696, kv_channels: 128,
+    num_attention_heads: 32, multi_query_group_num: 2, seq_length: 8192, add_qkv_bias: true,
+  }));
+  const out = onWasm(`
+    import { loadModel } from './model/load.ts';
+    const e = await loadModel(${JSON.stringify(dir)}, { preSeqLen: 128 }).then(() => undefined, (e) => e);
+    console.log(JSON.stringify({ message: e?.message, hint: e?.hint }));
+  `);
+  const r = JSON.parse(out.split('\n').pop()!) as { message?: string; hint?: string };
+  assert.match(r.message ?? 'no error', /^loading .* needs about [\d.]+ GB on the wasm backend, more than the wasm backend's 4 GiB heap: f32 weights 25\.0 GB \([\d.]+ GB as stored\), activations [\d.]+ GB at batch 1 x 256 tokens/);
+  assert.match(r.hint ?? '', /--backend tensorflow .*--backend webgpu/);
 });

@@ -32,8 +32,14 @@ test('run train end to end: outputs, live metrics in SQLite, no-op rerun, and a 
   assert.match(first.stdout, /train\s+ran/);
   assert.match(first.stdout, /train: 4\/4 steps/);
   assert.ok(existsSync(path.join(project, 'artifacts/train/prefix.safetensors')));
-  const record = JSON.parse(readFileSync(path.join(project, 'artifacts/train/training.json'), 'utf8')) as { steps: number; history: unknown[] };
+  const record = JSON.parse(readFileSync(path.join(project, 'artifacts/train/training.json'), 'utf8')) as { steps: number; history: unknown[]; backend: { name: string } };
   assert.equal(record.steps, 4);
+  assert.match(record.backend.name, /^(tensorflow|webgpu|wasm|cpu)$/, 'training.json names the backend');
+  const timings = JSON.parse(readFileSync(path.join(project, 'artifacts/train/timings.json'), 'utf8')) as { seconds: number; backend: string };
+  assert.ok(timings.seconds > 0 && timings.backend.startsWith('backend: '));
+  const base = JSON.parse(readFileSync(path.join(project, 'artifacts/base/base.json'), 'utf8')) as { backend: { name: string } };
+  assert.equal(base.backend.name, record.backend.name, 'base.json names the backend it was pretrained on');
+  assert.match(first.stdout, /backend: \w+/, 'the summary (and so the run history) names the backend');
 
   const db = new Database(path.join(project, '.glmflow/cache.db'), { readonly: true });
   const series = db.prepare("SELECT series, count(*) AS n FROM metric WHERE stage = 'train' GROUP BY series ORDER BY series").all();

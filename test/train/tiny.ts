@@ -10,12 +10,12 @@ import { trainParams, type TrainParams } from '../../train/params.ts';
 
 export const VOCAB = 64;
 
-export function tinyModel(seed = 1): Promise<GlmModel> {
+export function tinyModel(seed = 1, trainable: 'prefix' | 'all' = 'prefix', layers = 1): Promise<GlmModel> {
   const config = parseConfig({
-    model_type: 'chatglm', num_layers: 1, padded_vocab_size: VOCAB, hidden_size: 32, ffn_hidden_size: 64, kv_channels: 8,
+    model_type: 'chatglm', num_layers: layers, padded_vocab_size: VOCAB, hidden_size: 32, ffn_hidden_size: 64, kv_channels: 8,
     num_attention_heads: 4, multi_query_group_num: 2, seq_length: 128, pre_seq_len: 4,
   });
-  return createModel(config, seed, { trainable: 'prefix', backend: 'wasm' });
+  return createModel(config, seed, { trainable });
 }
 
 export const REPLY = [10, 11, 12, 13, 14, 15];

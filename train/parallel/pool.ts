@@ -19,12 +19,13 @@ const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 
 /**
  * Threads a training uses: `workers` worker threads besides the trainer's own, or by default
- * one per core on the CPU backends (up to 4: each holds a copy of the model) and none on the
- * tensorflow backend, whose kernels already use every core or the GPU.
+ * one per core on the one-thread CPU backends, wasm and cpu (up to 4: each holds a copy of the
+ * model), and none on tensorflow and webgpu, whose kernels already use every core or the GPU.
  */
 export function trainingThreads(workers: number | undefined): number {
   if (workers !== undefined) return workers + 1;
-  return currentBackend()?.name === 'tensorflow' ? 1 : Math.min(4, availableParallelism());
+  const backend = currentBackend()?.name;
+  return backend === 'wasm' || backend === 'cpu' ? Math.min(4, availableParallelism()) : 1;
 }
 
 export class DataParallel {
