@@ -13,8 +13,7 @@ import { disposeGrads } from '../model/glm.ts';
 import { createModel } from '../model/load.ts';
 import { Rng } from '../model/random.ts';
 import { report } from './report.ts';
-import { writeWideCheckpoint } from './wide-checkpoint.ts';
-import { runWide } from './wide-run.ts';
+import { runWide, writeWideCheckpoint } from './wide.ts';
 
 const backend = await selectBackend();
 process.stderr.write(`${backend.description}\n`);
