@@ -7,6 +7,10 @@ export interface Figure {
   /** The reference figure this is compared with (../shared/BENCHMARKS.md or a baseline measured in the same run). */
   readonly reference?: number;
   readonly referenceNote?: string;
+  /** 'same run': the reference ran beside this figure, interleaved; 'stored': ../shared/BENCHMARKS.md, a fallback where it cannot run. */
+  readonly referenceSource?: 'same run' | 'stored';
+  /** The ratio of each interleaved round, where there were several. */
+  readonly roundRatios?: readonly number[];
   /** value / reference, or reference / value where lower is better. */
   readonly ratio?: number;
   readonly target?: string;
@@ -14,7 +18,7 @@ export interface Figure {
 }
 
 export function report(figure: Figure): void {
-  const rounded = { ...figure, value: round(figure.value), ...(figure.reference === undefined ? {} : { reference: round(figure.reference) }), ...(figure.ratio === undefined ? {} : { ratio: round(figure.ratio) }) };
+  const rounded = { ...figure, value: round(figure.value), ...(figure.reference === undefined ? {} : { reference: round(figure.reference) }), ...(figure.ratio === undefined ? {} : { ratio: round(figure.ratio) }), ...(figure.roundRatios === undefined ? {} : { roundRatios: figure.roundRatios.map(round) }) };
   process.stdout.write(JSON.stringify(rounded) + '\n');
 }
 

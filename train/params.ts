@@ -30,6 +30,12 @@ export const trainParams = z.object({
   /** Evaluations without improvement before stopping; 0 turns early stopping off. */
   early_stopping_patience: z.number().int().min(0).default(0),
   early_stopping_threshold: z.number().min(0).default(0),
+  /**
+   * Worker threads computing beside the trainer's own, each with a copy of the model (data
+   * parallel: batches split by rows, gradients averaged; results equal up to summation order).
+   * Default: one thread per core (at most 4 in all) on the CPU backends, none on tensorflow.
+   */
+  workers: z.number().int().min(0).max(15).optional(),
   /** P-tuning v2: virtual tokens (num_virtual_tokens in a PEFT config). */
   pre_seq_len: z.number().int().positive().default(16),
   prefix_projection: z.boolean().default(false),
@@ -38,4 +44,4 @@ export const trainParams = z.object({
 export type TrainParams = z.output<typeof trainParams>;
 
 /** Params that never change the trained result: left out of the cache key. */
-export const UNTRACKED_TRAIN_PARAMS = ['logging_steps', 'save_steps', 'save_total_limit', 'per_device_eval_batch_size'] as const;
+export const UNTRACKED_TRAIN_PARAMS = ['logging_steps', 'save_steps', 'save_total_limit', 'per_device_eval_batch_size', 'workers'] as const;

@@ -8,6 +8,7 @@ import { AdamW } from '../model/adamw.ts';
 import { disposeGrads, type GlmModel } from '../model/glm.ts';
 import type { TrainRow } from '../tokenizer/examples-arrow.ts';
 import { collate, MicroBatches, totalSteps } from './batches.ts';
+import { DataParallel, trainingThreads } from './parallel/pool.ts';
 import { Checkpoints, saveWeights, type LogEntry, type TrainerState } from './checkpoint.ts';
 import type { TrainParams } from './params.ts';
 import { makeSchedule } from './schedule.ts';
@@ -57,6 +58,28 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
     hooks.log(`resumed from ${checkpoints.path(resumeFrom)} (step ${resumeFrom} of ${total})`);
   }
   hooks.log(`training ${vars.reduce((n, v) => n + v.size, 0)} parameters for ${total} steps: ${data.train.length} examples, ${micro.perEpoch} batches of ${p.per_device_train_batch_size} per epoch, accumulation ${p.gradient_accumulation_steps}, warmup ${schedule.warmupSteps}`);
+  const parallel = await DataParallel.start(model, trainingThreads(p.workers));
+  if (parallel.threads > 1) hooks.log(`data-parallel on ${parallel.threads} threads (this one and ${parallel.threads - 1} worker${parallel.threads > 2 ? 's' : ''}, each with a copy of the model)`);
+  try {
+    return await trainLoop(model, parallel, data, p, checkpoints, hooks, { micro, total, schedule, optimizer, state, resumeFrom });
+  } finally {
+    await parallel.close();
+    optimizer.dispose();
+  }
+}
+
+interface LoopSetup {
+  readonly micro: MicroBatches;
+  readonly total: number;
+  readonly schedule: ReturnType<typeof makeSchedule>;
+  readonly optimizer: AdamW;
+  readonly state: TrainerState;
+  readonly resumeFrom: number | undefined;
+}
+
+async function trainLoop(model: GlmModel, parallel: DataParallel, data: TrainData, p: TrainerOptions, checkpoints: Checkpoints, hooks: TrainHooks, setup: LoopSetup): Promise<TrainResult> {
+  const { micro, total, schedule, optimizer, resumeFrom } = setup;
+  let state = setup.state;
 
   const history = [...state.history];
   const record = (entry: LogEntry): void => {
@@ -75,7 +98,7 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
 
   const checkpointState = (): TrainerState => ({ ...state, history });
   // A fresh run's first point: the dev loss before any update, the baseline the curve falls from.
-  if (resumeFrom === undefined && data.dev.length > 0) record({ step: 0, series: 'eval', values: { loss: await evaluateLoss(model, data.dev, p.per_device_eval_batch_size, data.padId) } });
+  if (resumeFrom === undefined && data.dev.length > 0) record({ step: 0, series: 'eval', values: { loss: await evaluateLoss(parallel, data.dev, p.per_device_eval_batch_size, data.padId) } });
   const exhausted = (): boolean => p.early_stopping_patience > 0 && state.evalsWithoutImprovement >= p.early_stopping_patience;
   stoppedEarly = exhausted();
   while (state.step < total && !stoppedEarly) {
@@ -87,7 +110,7 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
     let summed: Map<tf.Variable, tf.Tensor> | undefined;
     for (let a = 0; a < p.gradient_accumulation_steps; a++) {
       const batch = micro.get(state.step * p.gradient_accumulation_steps + a);
-      const out = await model.lossAndGrads(batch);
+      const out = await parallel.lossAndGrads(batch);
       const prev = lossSum;
       lossSum = tf.tidy(() => {
         const part = tf.mul(out.loss, 1 / p.gradient_accumulation_steps) as tf.Scalar;
@@ -102,11 +125,10 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
     const normT = clipByGlobalNorm(summed!, p.max_grad_norm);
     optimizer.step(summed!);
     disposeGrads(summed!);
-    // The step's only read-back, queued behind the update: the loss and the gradient norm together.
-    const both = tf.stack([lossSum!, normT]);
+    // The step's only read-back, queued behind the update: the loss and the gradient norm together
+    // (and the updated trainable values, for data-parallel workers).
+    const read = await parallel.readBack([lossSum!, normT]);
     tf.dispose([lossSum!, normT]);
-    const read = await both.data();
-    both.dispose();
     const loss = read[0]!;
     const gradNorm = read[1]!;
     if (!Number.isFinite(loss)) {
@@ -131,7 +153,7 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
     }
     let saveNow = step % p.save_steps === 0 || step === total;
     if (data.dev.length > 0 && (step % p.eval_steps === 0 || step === total)) {
-      lastEvalLoss = await evaluateLoss(model, data.dev, p.per_device_eval_batch_size, data.padId);
+      lastEvalLoss = await evaluateLoss(parallel, data.dev, p.per_device_eval_batch_size, data.padId);
       record({ step, series: 'eval', values: { loss: lastEvalLoss } });
       const improved = state.bestEvalLoss === null || lastEvalLoss < state.bestEvalLoss - p.early_stopping_threshold;
       state = improved ? { ...state, bestEvalLoss: lastEvalLoss, bestStep: step, evalsWithoutImprovement: 0 } : { ...state, evalsWithoutImprovement: state.evalsWithoutImprovement + 1 };
@@ -149,7 +171,6 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
     }
     hooks.progress(step, total, `loss ${loss.toFixed(4)}${lastEvalLoss === null ? '' : ` · eval ${lastEvalLoss.toFixed(4)}`} · lr ${lr.toExponential(2)}`);
   }
-  optimizer.dispose();
 
   // Every way out of the loop saved a checkpoint (the last step, or early stopping); a resumed, finished run has one.
   const lastStep = checkpoints.latest(total)!;
@@ -171,15 +192,11 @@ export async function train(model: GlmModel, data: TrainData, p: TrainerOptions,
 }
 
 /** Mean loss over the examples, each batch's mean weighted by its size (as Hugging Face's evaluation loop). */
-export async function evaluateLoss(model: GlmModel, rows: readonly TrainRow[], batchSize: number, padId: number): Promise<number> {
-  let sum = 0;
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const slice = rows.slice(i, i + batchSize);
-    const batch = collate(slice, padId);
-    const { loss } = await model.forward(batch, { logits: 'none' });
-    sum += (loss ?? 0) * slice.length;
-  }
-  return sum / rows.length;
+export async function evaluateLoss(parallel: Pick<DataParallel, 'evalLosses'>, rows: readonly TrainRow[], batchSize: number, padId: number): Promise<number> {
+  const slices: TrainRow[][] = [];
+  for (let i = 0; i < rows.length; i += batchSize) slices.push(rows.slice(i, i + batchSize));
+  const losses = await parallel.evalLosses(slices.map((slice) => collate(slice, padId)));
+  return losses.reduce((sum, loss, i) => sum + loss * slices[i]!.length, 0) / rows.length;
 }
 
 function accumulate(sum: Map<tf.Variable, tf.Tensor> | undefined, grads: Map<tf.Variable, tf.Tensor>, scale: number): Map<tf.Variable, tf.Tensor> {
