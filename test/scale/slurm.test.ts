@@ -117,17 +117,21 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
       handle.close();
     }
   };
-  const whenTraining = async (beyond: number): Promise<string> => {
-    for (;;) {
+  // Polls until the job has written a checkpoint past `beyond`; gives up when the command has ended,
+  // so a failed assertion never leaves the poll running.
+  const whenTraining = async (child: ReturnType<typeof spawn>, beyond: number): Promise<string | undefined> => {
+    while (child.exitCode === null && child.signalCode === null) {
       const job = runningJob();
       if (job && checkpoints().some((step) => step > beyond)) return job;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    return undefined;
   };
 
   let killedJob = '';
-  const killed = await cli(project, ['run', 'train', ...long], () => {
-    void whenTraining(0).then((job) => {
+  const killed = await cli(project, ['run', 'train', ...long], (child) => {
+    void whenTraining(child, 0).then((job) => {
+      if (!job) return;
       killedJob = job;
       spawnSync('scancel', ['--signal=KILL', job]);
     });
@@ -139,7 +143,8 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
 
   let cancelledJob = '';
   const interrupted = await cli(project, ['run', 'train', ...long], (child) => {
-    void whenTraining(afterKill).then((job) => {
+    void whenTraining(child, afterKill).then((job) => {
+      if (!job) return;
       cancelledJob = job;
       child.kill('SIGINT');
     });
