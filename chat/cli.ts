@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { GlmflowError } from '../engine/errors.ts';
-import { generateOptions, generationShape } from '../stages/generate/params.ts';
+import { generateOptions, generationShape } from '../generation/params.ts';
 
 export const CHAT_HELP = `Usage: npx tsx pipeline.ts chat [options]
 

@@ -4,7 +4,7 @@ import type { Message } from '../formats/conversation.ts';
 import { generate, type GenerateOptions, stopTokenSet, withoutStopToken } from '../model/generate.ts';
 import type { GlmModel } from '../model/glm.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
-import { chatPrompt } from '../stages/generate/prompt.ts';
+import { chatPrompt } from '../generation/chat-prompt.ts';
 
 export class ChatSession {
   #history: Message[] = [];

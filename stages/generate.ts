@@ -5,7 +5,7 @@
 // (the score stage) never generates again.
 import { z } from 'zod';
 import { defineStage, output, type StageContext } from '../engine/stage.ts';
-import { generationShape } from './generate/params.ts';
+import { generationShape } from '../generation/params.ts';
 
 export const generateParams = z.object({
   ...generationShape,

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineStage, output, type StageContext } from '../engine/stage.ts';
-import { generationShape } from './generate/params.ts';
+import { generationShape } from '../generation/params.ts';
 
 export const inferParams = z.object({
   /** Conversations JSONL to answer; empty: nothing to do. */

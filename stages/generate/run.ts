@@ -8,10 +8,10 @@ import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { readEvalExamples } from '../../tokenizer/examples-arrow.ts';
 import type { GenerateContext } from '../generate.ts';
 import { openBaseModel } from '../../model/base-model.ts';
-import { generateAll } from './batched.ts';
+import { generateAll } from '../../generation/batched.ts';
 import { referenceLoss } from './loss.ts';
-import { generateOptions } from './params.ts';
-import type { Generation } from './record.ts';
+import { generateOptions } from '../../generation/params.ts';
+import type { Generation } from '../../formats/generation.ts';
 
 export async function runGenerate(ctx: GenerateContext): Promise<void> {
   const p = ctx.params;

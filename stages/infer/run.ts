@@ -7,9 +7,9 @@ import { currentBackend } from '../../model/backend.ts';
 import { stopTokenSet, withoutStopToken } from '../../model/generate.ts';
 import { loadTokenizer } from '../../tokenizer/artifact.ts';
 import { openBaseModel } from '../../model/base-model.ts';
-import { generateAll } from '../generate/batched.ts';
-import { generateOptions } from '../generate/params.ts';
-import { chatPrompt } from '../generate/prompt.ts';
+import { generateAll } from '../../generation/batched.ts';
+import { generateOptions } from '../../generation/params.ts';
+import { chatPrompt } from '../../generation/chat-prompt.ts';
 import type { InferContext } from '../infer.ts';
 
 /** The messages up to and including the last user turn (later turns, e.g. a reference answer, are left out). */

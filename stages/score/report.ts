@@ -2,7 +2,7 @@
 // the metrics and a table of examples, worst first, every text HTML-escaped.
 import type { ExampleScores } from '../../metrics/finetune-demo.ts';
 import { pyStrip } from '../../metrics/python-text.ts';
-import type { Generation } from '../generate/record.ts';
+import type { Generation } from '../../formats/generation.ts';
 import type { Metrics } from './run.ts';
 
 export interface ScoredExample extends Generation, ExampleScores {

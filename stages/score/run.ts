@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { meanScores, scoreExample, type Scores } from '../../metrics/finetune-demo.ts';
 import { evalLoss } from '../../metrics/loss.ts';
 import { pyStrip } from '../../metrics/python-text.ts';
-import { readGenerations } from '../generate/record.ts';
+import { readGenerations } from '../../formats/generation.ts';
 import type { ScoreContext } from '../score.ts';
 import { renderReport, type ScoredExample } from './report.ts';
 

@@ -24,3 +24,14 @@ test('editing sampling code leaves base and train fresh: neither key holds model
   // Generation does decode: its key follows the sampling code.
   assert.ok(sources(generateStage.module).includes('model/sampling.ts'));
 });
+
+test('no stage\'s key holds another stage\'s helpers, and the chat command uses none: shared code lives in shared folders', async () => {
+  const { pipeline } = await import('../../pipeline.ts');
+  for (const name of pipeline.names) {
+    const files = sources(pipeline.node(name).def.module);
+    const foreign = files.filter((f) => f.startsWith('stages/') && f !== `stages/${name}.ts` && !f.startsWith(`stages/${name}/`));
+    assert.deepEqual(foreign, [], `${name}'s key holds other stages' code`);
+  }
+  const chat = sources(new URL('../../chat/cli.ts', import.meta.url).href);
+  assert.deepEqual(chat.filter((f) => f.startsWith('stages/')), [], 'chat imports code from a stage folder');
+});

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ChatSession } from '../../chat/session.ts';
 import { loadModel } from '../../model/load.ts';
 import { generate } from '../../model/generate.ts';
-import { chatPrompt } from '../../stages/generate/prompt.ts';
+import { chatPrompt } from '../../generation/chat-prompt.ts';
 import { sharedPath } from '../shared.ts';
 import { CHARS, tokenizer, writeEvalFiles } from './fixture.ts';
 

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Generation } from '../../stages/generate/record.ts';
+import type { Generation } from '../../formats/generation.ts';
 import { scoreStage } from '../../stages/score.ts';
 import { runStage } from '../stage-run.ts';
 

@@ -2,8 +2,8 @@
 // command, named as in Hugging Face's GenerationConfig. Light on purpose (zod
 // only): stage modules import it at load time.
 import { z } from 'zod';
-import type { GenerateOptions } from '../../model/generate.ts';
-import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
+import type { GenerateOptions } from '../model/generate.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 
 export const generationShape = {
   // finetune_demo's ptuning_v2.yaml says 512; the embedded model's answers are cut at 128 tokens (tokenize.max_output_length).

@@ -1,7 +1,7 @@
 // Generation over many prompts: batches of similar length (less padding),
 // left-padded as ChatGLM3's tokenizer pads, results in the prompts' order.
-import { generate, type GenerateOptions } from '../../model/generate.ts';
-import type { GlmModel } from '../../model/glm.ts';
+import { generate, type GenerateOptions } from '../model/generate.ts';
+import type { GlmModel } from '../model/glm.ts';
 
 export interface Padded {
   readonly inputIds: number[][];
