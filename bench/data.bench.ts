@@ -19,6 +19,7 @@ import { ingest } from '../stages/ingest/ingest.ts';
 import { convert } from '../stages/convert/convert.ts';
 import { detectEncoding, parseCsv } from '../stages/ingest/csv.ts';
 import { report } from './report.ts';
+import { median } from './timing.ts';
 
 const SEED = 7;
 const RSS_TARGET_MB = 400;
@@ -66,12 +67,6 @@ async function measure(kind: string, file: string, dir: string): Promise<Measure
 }
 
 const peakOf = (runs: readonly Measure[]): number => Math.max(...runs.map((run) => run.peakRssMb));
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /**
  * Peak RSS of this process in MB. getrusage's maxRSS survives exec on Linux, so a child

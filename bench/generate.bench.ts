@@ -17,7 +17,8 @@ import { generateOptions } from '../generation/params.ts';
 import { generateParams } from '../stages/generate.ts';
 import { loadTokenizer } from '../tokenizer/artifact.ts';
 import { readEvalExamples } from '../tokenizer/examples-arrow.ts';
-import { median, pythonHas, runTorchBench } from './reference/python.ts';
+import { pythonHas, runTorchBench } from './reference/python.ts';
+import { median } from './timing.ts';
 import { report } from './report.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts', import.meta.url));

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AdamW } from '../model/adamw.ts';
 import { selectBackend } from '../model/backend.ts';
-import { parseConfig } from '../model/config.ts';
 import { disposeGrads } from '../model/glm.ts';
 import { createModel } from '../model/load.ts';
 import { Rng } from '../model/random.ts';
 import { generate } from '../model/generate.ts';
+import { B, SMALL, T } from './small-config.ts';
+import { timed } from './timing.ts';
 import { report } from './report.ts';
 import { runWide, writeWideCheckpoint } from './wide.ts';
 
@@ -25,23 +26,6 @@ if (backend.name !== 'tensorflow' && backend.name !== 'webgpu') {
 }
 const label = backend.adapter ? `${backend.name} (${backend.adapter.vendor} ${backend.adapter.architecture}: ${backend.adapter.description})` : backend.description;
 
-const SMALL = parseConfig({
-  model_type: 'chatglm', num_layers: 4, hidden_size: 256, num_attention_heads: 8, kv_channels: 32,
-  multi_query_group_num: 2, ffn_hidden_size: 704, padded_vocab_size: 65024, seq_length: 2048, pre_seq_len: 16,
-});
-const B = 4;
-const T = 256;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-async function timed(runs: number, fn: () => Promise<void>): Promise<number> {
-  await fn(); // warm-up: shader and kernel compilation
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return median(times);
-}
 // wasm figures of this project on the 2-core development VM (model/README.md), the target's baseline
 const figure = (name: string, value: number, unit: string, reference?: number, target?: string) =>
   report({ bench: 'gpu', figure: name, value, unit, referenceNote: label, ...(reference ? { reference, ratio: value / reference } : {}), ...(target ? { target } : {}) });
@@ -51,7 +35,7 @@ const rng = new Rng(1);
 const ids = Array.from({ length: B }, () => Array.from({ length: T }, () => 3 + Math.floor(rng.next() * 65000)));
 const batch = { inputIds: ids, labels: ids.map((row) => row.map((id, t) => (t < T / 4 ? -100 : id))) };
 const opt = new AdamW({ lr: 5e-5 });
-const step = await timed(5, async () => {
+const step = await timed(5, 1, async () => {
   const { loss, grads } = await model.lossAndGrads(batch);
   opt.step(grads);
   disposeGrads(grads);
@@ -59,9 +43,9 @@ const step = await timed(5, async () => {
   loss.dispose();
 });
 figure('small_train_tokens_per_s', (B * T) / step, 'tokens/s', 230, '>= 20x the wasm figure');
-const evalStep = await timed(5, async () => void (await model.forward(batch, { logits: 'none' })));
+const evalStep = await timed(5, 1, async () => void (await model.forward(batch, { logits: 'none' })));
 figure('small_eval_tokens_per_s', (B * T) / evalStep, 'tokens/s', 446);
-const gen = await timed(3, async () => void (await generate(model, [ids[0]!.slice(0, 64)], { maxNewTokens: 64, eosTokenId: [] })));
+const gen = await timed(3, 1, async () => void (await generate(model, [ids[0]!.slice(0, 64)], { maxNewTokens: 64, eosTokenId: [] })));
 figure('small_gen_new_tokens_per_s', 64 / gen, 'tokens/s', 64);
 opt.dispose();
 model.dispose();

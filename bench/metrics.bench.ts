@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { scoreExample } from '../metrics/finetune-demo.ts';
 import { SHARED_DIR } from '../test/shared.ts';
 import { report } from './report.ts';
+import { median } from './timing.ts';
 
 const PYTHON = '/usr/bin/python3';
 const ROUNDS = 3;
@@ -33,7 +34,6 @@ function wallSeconds(run: () => void): number {
   return (performance.now() - start) / 1000;
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(repeats: number): Promise<void> {
   const pairsFile = path.join(SHARED_DIR, 'fixtures/metrics/pairs.jsonl');

@@ -9,22 +9,16 @@
 //   npm run bench -- model          (BENCH_ROUNDS=3 for more rounds, BENCH_WORKERS=n workers)
 import { AdamW } from '../model/adamw.ts';
 import { selectBackend } from '../model/backend.ts';
-import { parseConfig } from '../model/config.ts';
 import { disposeGrads } from '../model/glm.ts';
 import { DataParallel, trainingThreads } from '../train/parallel/pool.ts';
 import { createModel } from '../model/load.ts';
 import { Rng } from '../model/random.ts';
-import { median, pythonHas, runTorchBench, type TorchFigures } from './reference/python.ts';
+import { pythonHas, runTorchBench, type TorchFigures } from './reference/python.ts';
+import { B, SMALL, T } from './small-config.ts';
+import { median, timed } from './timing.ts';
 import { report } from './report.ts';
 import { generate } from '../model/generate.ts';
 
-const SMALL = parseConfig({
-  model_type: 'chatglm', num_layers: 4, hidden_size: 256, num_attention_heads: 8, kv_channels: 32,
-  multi_query_attention: true, multi_query_group_num: 2, ffn_hidden_size: 704, padded_vocab_size: 65024,
-  seq_length: 2048, pre_seq_len: 16, prefix_projection: false,
-});
-const B = 4;
-const T = 256;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const TRAIN_STEPS = Number(process.env['BENCH_TRAIN_STEPS'] ?? 5);
 const EVAL_STEPS = Number(process.env['BENCH_EVAL_STEPS'] ?? 5);
@@ -51,16 +45,6 @@ const evalBatches = [batch, ...Array.from({ length: EVAL_BATCHES - 1 }, () => {
 const prompt = [randomIds(64)];
 const NEW = 64;
 
-async function timed(runs: number, warmup: number, fn: () => Promise<void> | void): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return median(times);
-}
 
 const opt = new AdamW({ lr: 5e-5, weightDecay: 0.01 });
 const workers = process.env['BENCH_WORKERS'];

@@ -12,7 +12,8 @@ import { SHARED_DIR } from '../test/shared.ts';
 import { loadChatGLM3Tokenizer } from '../tokenizer/chatglm3.ts';
 import { EncodePool } from '../tokenizer/encode-pool.ts';
 import { MemoEncoder } from '../tokenizer/memo-encoder.ts';
-import { median, pythonHas, runSentencePieceBench } from './reference/python.ts';
+import { pythonHas, runSentencePieceBench } from './reference/python.ts';
+import { median } from './timing.ts';
 import { report } from './report.ts';
 
 const STORED = 740_000;

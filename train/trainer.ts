@@ -9,7 +9,7 @@ import { disposeGrads, type GlmModel } from '../model/glm.ts';
 import type { TrainRow } from '../tokenizer/examples-arrow.ts';
 import { collate, MicroBatches, totalSteps } from './batches.ts';
 import { DataParallel, trainingThreads } from './parallel/pool.ts';
-import { Checkpoints, saveWeights, type LogEntry, type TrainerState } from './checkpoint.ts';
+import { Checkpoints, type LogEntry, type TrainerState } from './checkpoint.ts';
 import type { TrainParams } from './params.ts';
 import { makeSchedule } from './schedule.ts';
 

@@ -58,9 +58,3 @@ export function runSentencePieceBench(model: string, conversations: string, runs
   const out = runJson([path.join(HERE, 'sentencepiece_bench.py'), model, conversations, '--runs', String(runs)], process.env) as { tokens_per_s: number; tokens: number };
   return { tokensPerSecond: out.tokens_per_s, tokens: out.tokens };
 }
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
