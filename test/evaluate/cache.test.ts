@@ -13,7 +13,7 @@ import { sharedPath } from '../shared.ts';
 import { writeEvalFiles } from './fixture.ts';
 
 const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const LINKED = ['engine', 'stages', 'model', 'tokenizer', 'train', 'formats', 'node_modules'];
+const LINKED = ['engine', 'stages', 'model', 'generation', 'tokenizer', 'train', 'formats', 'node_modules'];
 
 const INPUTS_STAGE = `
 import { cpSync } from 'node:fs';
