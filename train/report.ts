@@ -28,7 +28,7 @@ function curve(history: readonly LogEntry[], series: LogEntry['series']): string
 
 export function reportTraining(r: TrainResult): string[] {
   const lines = [
-    `${r.steps}/${r.totalSteps} steps${r.resumedFrom === null ? '' : ` (resumed from step ${r.resumedFrom})`}${r.stoppedEarly ? ', stopped early' : ''}; ${Math.round(r.trainTokensPerSecond)} tokens/s`,
+    `${r.steps}/${r.totalSteps} steps${r.resumedFrom === null ? '' : ` (resumed from step ${r.resumedFrom})`}${r.stoppedEarly ? ', stopped early' : ''}; ${Math.round(r.trainTokensPerSecond)} tokens/s${r.threads > 1 ? ` on ${r.threads} threads` : ''}`,
   ];
   const train = curve(r.history, 'train');
   const evaluation = curve(r.history, 'eval');

@@ -36,6 +36,8 @@ export interface TrainResult {
   readonly lastEvalLoss: number | null;
   readonly stoppedEarly: boolean;
   readonly trainTokensPerSecond: number;
+  /** Threads the steps ran on (data-parallel workers and this one). */
+  readonly threads: number;
   readonly history: readonly LogEntry[];
   /** The checkpoint the result comes from (best or last), whose weights.safetensors is the output. */
   readonly checkpoint: string;
@@ -186,6 +188,7 @@ async function trainLoop(model: GlmModel, parallel: DataParallel, data: TrainDat
     lastEvalLoss: lastEvalLoss ?? lastLogged(finalState.history, 'eval'),
     stoppedEarly,
     trainTokensPerSecond: trainMs > 0 ? (tokens / trainMs) * 1000 : 0,
+    threads: parallel.threads,
     history: finalState.history,
     checkpoint: checkpoints.path(useBest ? state.bestStep! : lastStep),
   };

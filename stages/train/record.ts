@@ -32,6 +32,7 @@ export function timingRecord(backend: BackendInfo, r: TrainResult, seconds: numb
     backend: backend.description,
     seconds,
     trainTokensPerSecond: r.trainTokensPerSecond,
+    threads: r.threads,
     resumedFrom: r.resumedFrom,
     checkpoint: r.checkpoint,
     tokensPerSecond: r.history.flatMap((e) => (e.values['tokens_per_s'] === undefined ? [] : [{ step: e.step, tokens_per_s: e.values['tokens_per_s'] }])),
