@@ -1,8 +1,8 @@
 // SentencePiece encoding on worker threads: each worker loads the model once;
 // a batch of texts is split evenly across them.
-import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { GlmflowError } from '../engine/errors.ts';
+import { startReadyWorkers } from '../engine/ready-workers.ts';
 
 export interface EncodeRequest {
   readonly id: number;
@@ -38,14 +38,10 @@ export class EncodePool {
 
   /** Starts `size` workers on the model file (already validated by the caller) and waits until each has loaded it. */
   static async start(modelFile: string, size: number): Promise<EncodePool> {
-    const workers = Array.from({ length: size }, () => new Worker(WORKER_URL, { workerData: { model: modelFile } }));
+    let workers: Worker[];
     try {
-      await Promise.all(workers.map(async (worker) => {
-        const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => Promise.reject(error as Error))])) as [unknown];
-        if ((first as { ready?: boolean }).ready !== true) throw new Error('encode worker did not report ready');
-      }));
+      workers = await startReadyWorkers(WORKER_URL, size, { model: modelFile });
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
       throw error instanceof GlmflowError ? error : new GlmflowError(`could not start the tokenizer workers: ${(error as Error).message}`);
     }
     return new EncodePool(workers);

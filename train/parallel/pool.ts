@@ -5,10 +5,10 @@
 // batch's targets, so the combined loss and gradients are the whole batch's, up to the
 // order of summation. Evaluation hands out whole batches (or row shards of a few).
 import * as tf from '@tensorflow/tfjs';
-import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { GlmflowError } from '../../engine/errors.ts';
+import { startReadyWorkers } from '../../engine/ready-workers.ts';
 import { currentBackend } from '../../model/backend.ts';
 import type { GlmModel, TrainOptions } from '../../model/glm.ts';
 import { flatten, unflatten } from './flat.ts';
@@ -63,14 +63,10 @@ export class DataParallel {
     } finally {
       tf.dispose([...named.values()]);
     }
-    const workers = Array.from({ length: threads - 1 }, () => new Worker(WORKER_URL, { workerData: init }));
+    let workers: Worker[];
     try {
-      await Promise.all(workers.map(async (worker) => {
-        const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => Promise.reject(error as Error))])) as [unknown];
-        if ((first as { ready?: boolean }).ready !== true) throw new Error('the worker did not report ready');
-      }));
+      workers = await startReadyWorkers(WORKER_URL, threads - 1, init);
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
       throw new GlmflowError(`could not start the training workers: ${(error as Error).message}`, 'run again with --set train.workers=0 to train on this thread alone');
     }
     return new DataParallel(model, workers);
