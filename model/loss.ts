@@ -7,6 +7,7 @@
 // dh = sum_j c_j * (p_j @ W_j) - W[label]: the row scale applies to small (M, H) products,
 // never to the (M, V) probabilities, and every product is an untransposed 2-D one.
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './gemm/gemm.ts';
 import type { OutputLayer } from './output_layer.ts';
 
 export const IGNORE_INDEX = -100;
@@ -130,7 +131,7 @@ export function causalLmLoss(h: tf.Tensor2D, targets: LossTargets, output: Outpu
         output.blocks.forEach((block, j) => {
           const p = pass.probs[j]!;
           const c = pass.rescale[j]!;
-          const term = tf.mul(tf.matMul(p, block.weightForBackward()), c) as tf.Tensor2D;
+          const term = tf.mul(matMul(p, block.weightForBackward()), c) as tf.Tensor2D;
           sum = sum ? (tf.add(sum, term) as tf.Tensor2D) : term;
           if (output.trainable) {
             // wasm's OneHot returns all zeros when asked for float32 directly: build int32, then cast;

@@ -2,15 +2,16 @@
 // transpose flags, which drop wasm to a naive loop (~10x slower); these wrappers give the
 // backward pass explicit transposes (cheap copies) and untransposed products instead.
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './gemm/gemm.ts';
 
 /** a [m, k] @ b [k, n], both possibly on the gradient path. */
 export const matMul2d = tf.customGrad((a, b, save) => {
   (save as tf.GradSaveFunc)([a as tf.Tensor2D, b as tf.Tensor2D]);
   return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    value: matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy, saved) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+      return [matMul(dy as tf.Tensor2D, tf.transpose(sb)), matMul(tf.transpose(sa), dy as tf.Tensor2D)];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -22,8 +23,8 @@ export const matMul2d = tf.customGrad((a, b, save) => {
  */
 export function constMatMul(w: tf.Tensor2D, wT: tf.Tensor2D | undefined): (x: tf.Tensor2D) => tf.Tensor2D {
   return tf.customGrad((x) => ({
-    value: tf.matMul(x as tf.Tensor2D, w),
-    gradFunc: (dy) => (wT ? tf.matMul(dy as tf.Tensor2D, wT) : tf.matMul(dy as tf.Tensor2D, w, false, true)),
+    value: matMul(x as tf.Tensor2D, w),
+    gradFunc: (dy) => (wT ? matMul(dy as tf.Tensor2D, wT) : tf.matMul(dy as tf.Tensor2D, w, false, true)),
   })) as (x: tf.Tensor2D) => tf.Tensor2D;
 }
 

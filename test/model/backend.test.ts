@@ -23,7 +23,7 @@ function choose(env: Record<string, string>): string {
 test('backend: automatic choice, env override, unknown name', () => {
   const auto = choose({ GLMFLOW_BACKEND: '' });
   // a software adapter is never chosen automatically: on a machine with only lavapipe this stays wasm
-  assert.match(auto, /^backend: (tensorflow|webgpu \((?!mesa software)|wasm \((no )?SIMD, \d+ threads?\))/);
+  assert.match(auto, /^backend: (tensorflow|webgpu \((?!mesa software)|wasm \((no )?SIMD, \d+ threads?(, fused multiply-add products)?\))/);
   console.log(auto);
   assert.equal(choose({ GLMFLOW_BACKEND: 'cpu' }), 'backend: cpu (pure JavaScript, slow)');
   assert.match(choose({ GLMFLOW_BACKEND: 'wasm' }), /^backend: wasm/);

@@ -1,0 +1,24 @@
+// Compiles kernel-source.ts to kernel.wasm (`npm run build:gemm`). The binary is committed so that
+// nothing is compiled at run time; test/model/gemm.test.ts checks it matches its source.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import wabt from 'wabt';
+import { kernelSource } from './kernel-source.ts';
+
+export const KERNEL_FILE = fileURLToPath(new URL('./kernel.wasm', import.meta.url));
+
+export async function compileKernel(): Promise<Uint8Array> {
+  const module = (await wabt()).parseWat('kernel.wat', kernelSource(), { simd: true, relaxed_simd: true });
+  try {
+    module.validate();
+    return module.toBinary({ canonicalize_lebs: true }).buffer;
+  } finally {
+    module.destroy();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const bytes = await compileKernel();
+  writeFileSync(KERNEL_FILE, bytes);
+  console.log(`wrote ${KERNEL_FILE} (${bytes.length} bytes)`);
+}

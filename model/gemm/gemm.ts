@@ -1,0 +1,123 @@
+// Matrix products on the wasm backend with fused multiply-adds. tfjs's wasm backend multiplies
+// through XNNPACK built for baseline SIMD (a multiply and an add per lane): about 31 GFLOPS on
+// one core here, and a training step is ~85% products. WebAssembly's relaxed SIMD has a fused
+// multiply-add; the kernels of kernel-source.ts use it and measured 35-40 GFLOPS on the same
+// shapes. Node 20 has relaxed SIMD behind a V8 flag (on by default from Node 22), which is
+// turned on here before the kernels are compiled; where it cannot be, tfjs's product is used.
+//
+// The kernel runs in the wasm backend's own memory (it imports it), on the tensors in place.
+// `GLMFLOW_WASM_MATMUL=xnnpack` keeps tfjs's own product, to compare the two.
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import * as tf from '@tensorflow/tfjs';
+import { PANEL, TILE_ROWS } from './kernel-source.ts';
+
+const KERNEL_NAME = 'GlmflowMatMul';
+const KERNEL_BYTES = readFileSync(new URL('./kernel.wasm', import.meta.url));
+/**
+ * Below this many rows tfjs's product is used: B is packed on every call, and for a few rows
+ * (a generated token per sequence) that copy costs more than the product saves. Measured at
+ * 256 × 4096: 0.6-0.7× tfjs's time at 6-12 rows, on par at 24, 1.1× and better from 96.
+ */
+const MIN_ROWS = 32;
+/** Steps of k per pass over C: a tile's rows of A (6 × 1 KiB) stay in L1. */
+const K_BLOCK = 256;
+/** Panels of B per pass over the rows of A: 32 × 256 × 32 bytes = 256 KiB stays in L2. */
+const PANELS_PER_PASS = 32;
+
+/** The WebAssembly API this needs (the project's types leave out the DOM library, which declares it). */
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** The parts of tfjs's wasm backend the kernel uses. */
+interface WasmBackend {
+  readonly wasm: { readonly asm: { readonly memory: object }; _malloc(bytes: number): number; _free(pointer: number): void };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+interface Kernel {
+  /** tiles[R - 1] computes tiles of R rows. */
+  readonly tiles: readonly ((a: number, lda: number, b: number, c: number, tiles: number, panels: number, k: number, ldc: number, accumulate: number, bStride: number) => void)[];
+  readonly pack: (b: number, ldb: number, k: number, panels: number, out: number) => void;
+}
+
+const kernels = new WeakMap<object, Kernel>();
+let enabled = false;
+
+/** One instance per wasm backend (each worker thread has its own). */
+function kernelFor(backend: WasmBackend): Kernel {
+  let kernel = kernels.get(backend);
+  if (!kernel) {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(KERNEL_BYTES), { env: { memory: backend.wasm.asm.memory } });
+    const exports = instance.exports as Record<string, (...args: number[]) => void>;
+    kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']! };
+    kernels.set(backend, kernel);
+  }
+  return kernel;
+}
+
+/** C = A @ B for A [M, K], B [K, N] with M >= MIN_ROWS, K >= 1 and N a multiple of PANEL (see `matMul`). */
+function matMulKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const [M, K] = a.shape as [number, number];
+  const N = b.shape[1]!;
+  const kernel = kernelFor(wasm);
+  const out = wasm.makeOutput([M, N], 'float32');
+  const aAt = wasm.getMemoryOffset(a.dataId);
+  const cAt = wasm.getMemoryOffset(out.dataId);
+  const panels = N / PANEL;
+  const panelBytes = K * PANEL * 4;
+  const packed = wasm.wasm._malloc(K * N * 4) >>> 0;
+  try {
+    kernel.pack(wasm.getMemoryOffset(b.dataId), N * 4, K, panels, packed);
+    const fullTiles = Math.floor(M / TILE_ROWS);
+    const restRows = M % TILE_ROWS;
+    for (let k0 = 0; k0 < K; k0 += K_BLOCK) {
+      const steps = Math.min(K_BLOCK, K - k0);
+      const accumulate = k0 > 0 ? 1 : 0;
+      for (let p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
+        const count = Math.min(PANELS_PER_PASS, panels - p0);
+        const bAt = packed + p0 * panelBytes + k0 * PANEL * 4;
+        const cBlock = cAt + p0 * PANEL * 4;
+        if (fullTiles > 0) kernel.tiles[TILE_ROWS - 1]!(aAt + k0 * 4, K * 4, bAt, cBlock, fullTiles, count, steps, N * 4, accumulate, panelBytes);
+        if (restRows > 0) {
+          const row = fullTiles * TILE_ROWS;
+          kernel.tiles[restRows - 1]!(aAt + (row * K + k0) * 4, K * 4, bAt, cBlock + row * N * 4, 1, count, steps, N * 4, accumulate, panelBytes);
+        }
+      }
+    }
+  } finally {
+    wasm.wasm._free(packed);
+  }
+  return out;
+}
+
+/** Whether relaxed SIMD is (or can be made) available to this process. */
+function relaxedSimd(): boolean {
+  if (WebAssembly.validate(KERNEL_BYTES)) return true;
+  // Node 20: the feature is complete in V8 but behind a flag; it applies to modules compiled after.
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(KERNEL_BYTES);
+}
+
+/**
+ * Registers the fused-multiply-add product for the wasm backend (once per thread), unless
+ * GLMFLOW_WASM_MATMUL=xnnpack or relaxed SIMD is unavailable. Returns whether products use it.
+ */
+export function enableWasmMatMul(): boolean {
+  if (process.env['GLMFLOW_WASM_MATMUL'] === 'xnnpack' || !relaxedSimd()) return (enabled = false);
+  if (!tf.getKernel(KERNEL_NAME, 'wasm')) tf.registerKernel({ kernelName: KERNEL_NAME, backendName: 'wasm', kernelFunc: matMulKernel as unknown as tf.KernelFunc });
+  return (enabled = true);
+}
+
+/** a [M, K] @ b [K, N]: the fused-multiply-add kernel where it applies, else tfjs's product. No gradient (callers define theirs). */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const applies = enabled && a.shape[0] >= MIN_ROWS && a.shape[1] > 0 && a.shape[1] === b.shape[0] && b.shape[1] > 0 && b.shape[1] % PANEL === 0 && a.dtype === 'float32' && b.dtype === 'float32' && tf.getBackend() === 'wasm';
+  return applies ? (tf.engine().runKernel(KERNEL_NAME, { a, b }) as tf.Tensor2D) : tf.matMul(a, b);
+}
