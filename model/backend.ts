@@ -5,7 +5,7 @@
 // Override with GLMFLOW_BACKEND=tensorflow|webgpu|wasm|cpu or the `requested` argument (CLI --backend).
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { enableWasmMatMul } from './gemm/gemm.ts';
+import { enableWasmKernels } from './kernels/kernels.ts';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GlmflowError } from '../engine/errors.ts';
@@ -66,7 +66,7 @@ async function useWasm(): Promise<BackendInfo> {
   await tf.ready();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = getThreadsCount();
-  const fused = enableWasmMatMul() ? ', fused multiply-add products' : '';
+  const fused = enableWasmKernels() ? ', fused multiply-add products' : '';
   return { name: 'wasm', description: `backend: wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${fused})` };
 }
 

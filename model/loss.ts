@@ -7,7 +7,7 @@
 // dh = sum_j c_j * (p_j @ W_j) - W[label]: the row scale applies to small (M, H) products,
 // never to the (M, V) probabilities, and every product is an untransposed 2-D one.
 import * as tf from '@tensorflow/tfjs';
-import { matMul } from './gemm/gemm.ts';
+import { matMul, rowMax } from './kernels/kernels.ts';
 import type { OutputLayer } from './output_layer.ts';
 
 export const IGNORE_INDEX = -100;
@@ -81,7 +81,7 @@ function vocabPass(h: tf.Tensor2D, labels: BlockLabels, output: OutputLayer): Vo
   output.blocks.forEach((block, j) => {
     const logits = block.apply(h); // (M, size)
     const p = tf.softmax(logits);
-    lses.push(tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1))));
+    lses.push(tf.sub(rowMax(logits), tf.log(rowMax(p))));
     probs.push(p);
     const rows = labels.positions[j]!;
     if (rows.length > 0) {

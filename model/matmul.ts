@@ -2,7 +2,7 @@
 // transpose flags, which drop wasm to a naive loop (~10x slower); these wrappers give the
 // backward pass explicit transposes (cheap copies) and untransposed products instead.
 import * as tf from '@tensorflow/tfjs';
-import { matMul } from './gemm/gemm.ts';
+import { matMul } from './kernels/kernels.ts';
 
 /** a [m, k] @ b [k, n], both possibly on the gradient path. */
 export const matMul2d = tf.customGrad((a, b, save) => {

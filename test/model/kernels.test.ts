@@ -1,14 +1,14 @@
-// The fused-multiply-add product of the wasm backend (model/gemm): its committed binary is its
-// source compiled, it equals tfjs's own product on every tile shape it has (rows left over from
-// the 6-row tiles, several k blocks, several panel passes), it is the product actually run, it
-// leaves shapes it does not cover to tfjs, and it frees what it allocates.
+// glmflow's wasm kernels (model/kernels): the committed binary is its source compiled; the
+// fused-multiply-add product equals tfjs's own on every tile shape it has (rows left over from
+// the 6-row tiles, several k blocks, several panel passes) and row maxima equal tfjs's; each is
+// the kernel actually run, shapes they do not cover go to tfjs, and nothing is left allocated.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../model/backend.ts';
-import { compileKernel, KERNEL_FILE } from '../../model/gemm/build.ts';
-import { matMul } from '../../model/gemm/gemm.ts';
+import { compileKernel, KERNEL_FILE } from '../../model/kernels/build.ts';
+import { matMul, rowMax } from '../../model/kernels/kernels.ts';
 import { Rng } from '../../model/random.ts';
 
 const backend = await selectBackend('wasm');
@@ -23,7 +23,7 @@ async function kernelsOf(work: () => tf.Tensor): Promise<string[]> {
   return info.kernels.map((k) => k.name);
 }
 
-test('kernel.wasm is kernel-source.ts compiled (npm run build:gemm)', async () => {
+test('kernels.wasm is source.ts compiled (npm run build:kernels)', async () => {
   assert.deepEqual(new Uint8Array(readFileSync(KERNEL_FILE)), await compileKernel());
 });
 
@@ -63,11 +63,27 @@ test('the fused kernel is the product that runs; fewer than 32 rows or a width n
   }
 });
 
-test('products leave no tensor and no heap behind', async () => {
+test('row maxima equal tfjs\'s, negative rows and infinities included; other widths go to tfjs', async () => {
+  const rng = new Rng(6);
+  for (const [rows, cols] of [[1, 16], [7, 48], [768, 4096]] as const) {
+    const x = tf.tidy(() => tf.sub(tf.mul(random([rows, cols], rng), 50), 60) as tf.Tensor2D);
+    const ours = rowMax(x);
+    assert.deepEqual(Array.from(ours.dataSync()), Array.from(tf.max(x, 1).dataSync()), `${rows}x${cols}`);
+    tf.dispose([x, ours]);
+  }
+  const special = tf.tensor2d([[-Infinity, ...new Array<number>(15).fill(-1e30), 3, ...new Array<number>(15).fill(-Infinity)], [...new Array<number>(31).fill(-Infinity), Infinity]]);
+  assert.deepEqual(Array.from(rowMax(special).dataSync()), [3, Infinity]);
+  assert.deepEqual(await kernelsOf(() => rowMax(special)), ['GlmflowRowMax']);
+  const narrow = random([4, 20], rng);
+  assert.deepEqual(await kernelsOf(() => rowMax(narrow)), ['Max']);
+  tf.dispose([special, narrow]);
+});
+
+test('kernels leave no tensor and no heap behind', async () => {
   const rng = new Rng(5);
   const a = random([200, 300], rng);
   const b = random([300, 512], rng);
-  const run = () => tf.tidy(() => void matMul(a, b).dataSync());
+  const run = () => tf.tidy(() => void [matMul(a, b).dataSync(), rowMax(b).dataSync()]);
   run();
   const before = tf.memory();
   // the wasm heap only grows; a leak of the packed copy (600 KB a call) would show within 50 calls

@@ -1,14 +1,14 @@
-// Compiles kernel-source.ts to kernel.wasm (`npm run build:gemm`). The binary is committed so that
-// nothing is compiled at run time; test/model/gemm.test.ts checks it matches its source.
+// Compiles source.ts to kernels.wasm (`npm run build:kernels`). The binary is committed so that
+// nothing is compiled at run time; test/model/kernels.test.ts checks it matches its source.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
-import { kernelSource } from './kernel-source.ts';
+import { kernelSource } from './source.ts';
 
-export const KERNEL_FILE = fileURLToPath(new URL('./kernel.wasm', import.meta.url));
+export const KERNEL_FILE = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
 
 export async function compileKernel(): Promise<Uint8Array> {
-  const module = (await wabt()).parseWat('kernel.wat', kernelSource(), { simd: true, relaxed_simd: true });
+  const module = (await wabt()).parseWat('kernels.wat', kernelSource(), { simd: true, relaxed_simd: true });
   try {
     module.validate();
     return module.toBinary({ canonicalize_lebs: true }).buffer;

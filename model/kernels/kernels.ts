@@ -1,19 +1,23 @@
-// Matrix products on the wasm backend with fused multiply-adds. tfjs's wasm backend multiplies
+// glmflow's own kernels for the wasm backend: matrix products with fused multiply-adds, and row
+// maxima. tfjs's wasm backend multiplies
 // through XNNPACK built for baseline SIMD (a multiply and an add per lane): about 31 GFLOPS on
 // one core here, and a training step is ~85% products. WebAssembly's relaxed SIMD has a fused
-// multiply-add; the kernels of kernel-source.ts use it and measured 35-40 GFLOPS on the same
-// shapes. Node 20 has relaxed SIMD behind a V8 flag (on by default from Node 22), which is
-// turned on here before the kernels are compiled; where it cannot be, tfjs's product is used.
+// multiply-add; the kernels of source.ts use it and measured 35-40 GFLOPS on the same shapes.
+// tfjs's Max reduces one float at a time, and the loss takes two row maxima of every
+// vocabulary block; rowMax reads four vectors at a time. Node 20 has relaxed SIMD behind a V8
+// flag (on by default from Node 22), which is turned on here before the kernels are compiled;
+// where it cannot be, tfjs's kernels are used.
 //
-// The kernel runs in the wasm backend's own memory (it imports it), on the tensors in place.
-// `GLMFLOW_WASM_MATMUL=xnnpack` keeps tfjs's own product, to compare the two.
+// The kernels run in the wasm backend's own memory (they import it), on the tensors in place.
+// `GLMFLOW_WASM_KERNELS=tfjs` keeps tfjs's own, to compare the two.
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs';
-import { PANEL, TILE_ROWS } from './kernel-source.ts';
+import { PANEL, ROW_MAX_STEP, TILE_ROWS } from './source.ts';
 
-const KERNEL_NAME = 'GlmflowMatMul';
-const KERNEL_BYTES = readFileSync(new URL('./kernel.wasm', import.meta.url));
+const MATMUL = 'GlmflowMatMul';
+const ROW_MAX = 'GlmflowRowMax';
+const KERNEL_BYTES = readFileSync(new URL('./kernels.wasm', import.meta.url));
 /**
  * Below this many rows tfjs's product is used: B is packed on every call, and for a few rows
  * (a generated token per sequence) that copy costs more than the product saves. Measured at
@@ -40,10 +44,13 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
+type Pointers = (...args: number[]) => void;
+
 interface Kernel {
   /** tiles[R - 1] computes tiles of R rows. */
   readonly tiles: readonly ((a: number, lda: number, b: number, c: number, tiles: number, panels: number, k: number, ldc: number, accumulate: number, bStride: number) => void)[];
   readonly pack: (b: number, ldb: number, k: number, panels: number, out: number) => void;
+  readonly rowMax: (x: number, rows: number, cols: number, out: number) => void;
 }
 
 const kernels = new WeakMap<object, Kernel>();
@@ -54,8 +61,8 @@ function kernelFor(backend: WasmBackend): Kernel {
   let kernel = kernels.get(backend);
   if (!kernel) {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(KERNEL_BYTES), { env: { memory: backend.wasm.asm.memory } });
-    const exports = instance.exports as Record<string, (...args: number[]) => void>;
-    kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']! };
+    const exports = instance.exports as Record<string, Pointers>;
+    kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']!, rowMax: exports['rowMax']! };
     kernels.set(backend, kernel);
   }
   return kernel;
@@ -98,6 +105,16 @@ function matMulKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; back
   return out;
 }
 
+/** out[r] = max of row r of x [rows, cols], cols a multiple of ROW_MAX_STEP (see `rowMax`). */
+function rowMaxKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { x } = inputs as { x: tf.TensorInfo };
+  const [rows, cols] = x.shape as [number, number];
+  const out = wasm.makeOutput([rows], 'float32');
+  kernelFor(wasm).rowMax(wasm.getMemoryOffset(x.dataId), rows, cols, wasm.getMemoryOffset(out.dataId));
+  return out;
+}
+
 /** Whether relaxed SIMD is (or can be made) available to this process. */
 function relaxedSimd(): boolean {
   if (WebAssembly.validate(KERNEL_BYTES)) return true;
@@ -107,17 +124,29 @@ function relaxedSimd(): boolean {
 }
 
 /**
- * Registers the fused-multiply-add product for the wasm backend (once per thread), unless
- * GLMFLOW_WASM_MATMUL=xnnpack or relaxed SIMD is unavailable. Returns whether products use it.
+ * Registers the kernels for the wasm backend (once per thread), unless GLMFLOW_WASM_KERNELS=tfjs
+ * or relaxed SIMD is unavailable. Returns whether `matMul` and `rowMax` use them.
  */
-export function enableWasmMatMul(): boolean {
-  if (process.env['GLMFLOW_WASM_MATMUL'] === 'xnnpack' || !relaxedSimd()) return (enabled = false);
-  if (!tf.getKernel(KERNEL_NAME, 'wasm')) tf.registerKernel({ kernelName: KERNEL_NAME, backendName: 'wasm', kernelFunc: matMulKernel as unknown as tf.KernelFunc });
+export function enableWasmKernels(): boolean {
+  if (process.env['GLMFLOW_WASM_KERNELS'] === 'tfjs' || !relaxedSimd()) return (enabled = false);
+  for (const [kernelName, kernelFunc] of [[MATMUL, matMulKernel], [ROW_MAX, rowMaxKernel]] as const) {
+    if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
   return (enabled = true);
+}
+
+function onWasm(...tensors: tf.Tensor[]): boolean {
+  return enabled && tf.getBackend() === 'wasm' && tensors.every((t) => t.dtype === 'float32');
 }
 
 /** a [M, K] @ b [K, N]: the fused-multiply-add kernel where it applies, else tfjs's product. No gradient (callers define theirs). */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  const applies = enabled && a.shape[0] >= MIN_ROWS && a.shape[1] > 0 && a.shape[1] === b.shape[0] && b.shape[1] > 0 && b.shape[1] % PANEL === 0 && a.dtype === 'float32' && b.dtype === 'float32' && tf.getBackend() === 'wasm';
-  return applies ? (tf.engine().runKernel(KERNEL_NAME, { a, b }) as tf.Tensor2D) : tf.matMul(a, b);
+  const applies = onWasm(a, b) && a.shape[0] >= MIN_ROWS && a.shape[1] > 0 && a.shape[1] === b.shape[0] && b.shape[1] > 0 && b.shape[1] % PANEL === 0;
+  return applies ? (tf.engine().runKernel(MATMUL, { a, b }) as tf.Tensor2D) : tf.matMul(a, b);
+}
+
+/** The maximum of each row of x [rows, cols]: the kernel where cols is a non-zero multiple of 16, else tfjs's. No gradient. */
+export function rowMax(x: tf.Tensor2D): tf.Tensor1D {
+  const applies = onWasm(x) && x.shape[1] > 0 && x.shape[1] % ROW_MAX_STEP === 0;
+  return applies ? (tf.engine().runKernel(ROW_MAX, { x }) as tf.Tensor1D) : tf.max(x, 1);
 }
