@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { GlmflowError } from '../engine/errors.ts';
 import { rowBlocks } from './limits.ts';
-import { constMatMul, keepsBothLayouts, matMul2d } from './matmul.ts';
+import { keepsBothLayouts } from './kernels/kernels.ts';
+import { constMatMul, matMul2d } from './matmul.ts';
 import { gradsOf, type ParamBuilder, toVariable, type VariableGrads } from './params.ts';
 
 /** One row block of the HF weight, stored as wT [in, rows] (and, frozen, w [rows, in]). */

@@ -1,6 +1,7 @@
-// 2-D matrix products on wasm's fast path. tfjs's own matMul gradient multiplies with
-// transpose flags, which drop wasm to a naive loop (~10x slower); these wrappers give the
-// backward pass explicit transposes (cheap copies) and untransposed products instead.
+// 2-D matrix products with gradients on wasm's fast paths. tfjs's own matMul gradient multiplies
+// with transpose flags, which drop tfjs's wasm product to a naive loop (~10x slower); these
+// wrappers multiply through kernels/kernels.ts, whose product reads transposed operands in place
+// (and otherwise transposes them explicitly first).
 import * as tf from '@tensorflow/tfjs';
 import { matMul } from './kernels/kernels.ts';
 
@@ -11,7 +12,7 @@ export const matMul2d = tf.customGrad((a, b, save) => {
     value: matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy, saved) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [matMul(dy as tf.Tensor2D, tf.transpose(sb)), matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+      return [matMul(dy as tf.Tensor2D, sb, false, true), matMul(sa, dy as tf.Tensor2D, true, false)];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -24,12 +25,6 @@ export const matMul2d = tf.customGrad((a, b, save) => {
 export function constMatMul(w: tf.Tensor2D, wT: tf.Tensor2D | undefined): (x: tf.Tensor2D) => tf.Tensor2D {
   return tf.customGrad((x) => ({
     value: matMul(x as tf.Tensor2D, w),
-    gradFunc: (dy) => (wT ? matMul(dy as tf.Tensor2D, wT) : tf.matMul(dy as tf.Tensor2D, w, false, true)),
+    gradFunc: (dy) => (wT ? matMul(dy as tf.Tensor2D, wT) : matMul(dy as tf.Tensor2D, w, false, true)),
   })) as (x: tf.Tensor2D) => tf.Tensor2D;
-}
-
-/** Whether frozen weights are worth keeping in both layouts: on the CPU backends a transposed product is ~10x slower. */
-export function keepsBothLayouts(): boolean {
-  const b = tf.getBackend();
-  return b === 'wasm' || b === 'cpu';
 }

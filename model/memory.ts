@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { GlmflowError } from '../engine/errors.ts';
 import type { GlmConfig } from './config.ts';
-import { keepsBothLayouts } from './matmul.ts';
+import { keepsBothLayouts } from './kernels/kernels.ts';
 import { VOCAB_BLOCK } from './output_layer.ts';
 
 const WASM_LIMIT_BYTES = 4 * 1024 ** 3;

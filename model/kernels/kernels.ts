@@ -48,8 +48,9 @@ type Pointers = (...args: number[]) => void;
 
 interface Kernel {
   /** tiles[R - 1] computes tiles of R rows. */
-  readonly tiles: readonly ((a: number, lda: number, b: number, c: number, tiles: number, panels: number, k: number, ldc: number, accumulate: number, bStride: number) => void)[];
+  readonly tiles: readonly ((a: number, aRow: number, aStep: number, b: number, c: number, tiles: number, panels: number, k: number, ldc: number, accumulate: number, bStride: number) => void)[];
   readonly pack: (b: number, ldb: number, k: number, panels: number, out: number) => void;
+  readonly packTransposed: (s: number, lds: number, k: number, panels: number, out: number) => void;
   readonly rowMax: (x: number, rows: number, cols: number, out: number) => void;
 }
 
@@ -62,18 +63,23 @@ function kernelFor(backend: WasmBackend): Kernel {
   if (!kernel) {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(KERNEL_BYTES), { env: { memory: backend.wasm.asm.memory } });
     const exports = instance.exports as Record<string, Pointers>;
-    kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']!, rowMax: exports['rowMax']! };
+    kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']!, packTransposed: exports['packTransposed']!, rowMax: exports['rowMax']! };
     kernels.set(backend, kernel);
   }
   return kernel;
 }
 
-/** C = A @ B for A [M, K], B [K, N] with M >= MIN_ROWS, K >= 1 and N a multiple of PANEL (see `matMul`). */
-function matMulKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+/**
+ * C = op(A) @ op(B), op transposing where the attribute says (A stored [K, M] or B stored
+ * [N, K]), for M >= MIN_ROWS, K >= 1 and N a multiple of PANEL (see `matMul`).
+ */
+function matMulKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: { transposeA: boolean; transposeB: boolean } }): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const [M, K] = a.shape as [number, number];
-  const N = b.shape[1]!;
+  const [M, K] = (attrs.transposeA ? [a.shape[1], a.shape[0]] : a.shape) as [number, number];
+  const N = attrs.transposeB ? b.shape[0]! : b.shape[1]!;
+  // bytes from one row of op(A) to the next, and from one k to the next
+  const [aRow, aStep] = attrs.transposeA ? [4, M * 4] : [K * 4, 4];
   const kernel = kernelFor(wasm);
   const out = wasm.makeOutput([M, N], 'float32');
   const aAt = wasm.getMemoryOffset(a.dataId);
@@ -82,7 +88,8 @@ function matMulKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; back
   const panelBytes = K * PANEL * 4;
   const packed = wasm.wasm._malloc(K * N * 4) >>> 0;
   try {
-    kernel.pack(wasm.getMemoryOffset(b.dataId), N * 4, K, panels, packed);
+    if (attrs.transposeB) kernel.packTransposed(wasm.getMemoryOffset(b.dataId), K * 4, K, panels, packed);
+    else kernel.pack(wasm.getMemoryOffset(b.dataId), N * 4, K, panels, packed);
     const fullTiles = Math.floor(M / TILE_ROWS);
     const restRows = M % TILE_ROWS;
     for (let k0 = 0; k0 < K; k0 += K_BLOCK) {
@@ -92,10 +99,10 @@ function matMulKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; back
         const count = Math.min(PANELS_PER_PASS, panels - p0);
         const bAt = packed + p0 * panelBytes + k0 * PANEL * 4;
         const cBlock = cAt + p0 * PANEL * 4;
-        if (fullTiles > 0) kernel.tiles[TILE_ROWS - 1]!(aAt + k0 * 4, K * 4, bAt, cBlock, fullTiles, count, steps, N * 4, accumulate, panelBytes);
+        if (fullTiles > 0) kernel.tiles[TILE_ROWS - 1]!(aAt + k0 * aStep, aRow, aStep, bAt, cBlock, fullTiles, count, steps, N * 4, accumulate, panelBytes);
         if (restRows > 0) {
           const row = fullTiles * TILE_ROWS;
-          kernel.tiles[restRows - 1]!(aAt + (row * K + k0) * 4, K * 4, bAt, cBlock + row * N * 4, 1, count, steps, N * 4, accumulate, panelBytes);
+          kernel.tiles[restRows - 1]!(aAt + row * aRow + k0 * aStep, aRow, aStep, bAt, cBlock + row * N * 4, 1, count, steps, N * 4, accumulate, panelBytes);
         }
       }
     }
@@ -139,10 +146,23 @@ function onWasm(...tensors: tf.Tensor[]): boolean {
   return enabled && tf.getBackend() === 'wasm' && tensors.every((t) => t.dtype === 'float32');
 }
 
-/** a [M, K] @ b [K, N]: the fused-multiply-add kernel where it applies, else tfjs's product. No gradient (callers define theirs). */
-export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  const applies = onWasm(a, b) && a.shape[0] >= MIN_ROWS && a.shape[1] > 0 && a.shape[1] === b.shape[0] && b.shape[1] > 0 && b.shape[1] % PANEL === 0;
-  return applies ? (tf.engine().runKernel(MATMUL, { a, b }) as tf.Tensor2D) : tf.matMul(a, b);
+/** Whether frozen weights are worth keeping in both layouts: on the CPU backends tfjs's transposed product is ~10x slower. */
+export function keepsBothLayouts(): boolean {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu';
+}
+
+/**
+ * op(a) [M, K] @ op(b) [K, N], op transposing where asked, as tf.matMul: the fused-multiply-add
+ * kernel where it applies, else tfjs's product (on wasm and cpu, with explicit transposes:
+ * their transposed products are ~10x slower). No gradient (callers define theirs).
+ */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  const [M, K] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [bK, N] = transposeB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (onWasm(a, b) && M >= MIN_ROWS && K > 0 && K === bK && N > 0 && N % PANEL === 0) return tf.engine().runKernel(MATMUL, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
+  if (!keepsBothLayouts()) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b));
 }
 
 /** The maximum of each row of x [rows, cols]: the kernel where cols is a non-zero multiple of 16, else tfjs's. No gradient. */

@@ -33,31 +33,38 @@ test('the fused product is on for wasm here and equals tfjs product for every ti
   // rows 32..37 reach every tile height (6 and a rest of 0..5); k 600 is three k blocks, the last
   // partial; n 8*70 is three passes of 32 panels, the last partial
   const shapes: [number, number, number][] = [[32, 8, 8], [33, 600, 560], [34, 1, 16], [35, 256, 264], [36, 257, 8], [37, 33, 40], [768, 256, 4096]];
+  // each operand also stored transposed, as the gradients of a product pass them
   for (const [m, k, n] of shapes) {
-    const a = random([m, k], rng);
-    const b = random([k, n], rng);
-    const ours = matMul(a, b);
-    const theirs = tf.matMul(a, b);
-    const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!;
-    // sums of k products of numbers in [-1, 1]; a fused multiply-add rounds once where tfjs rounds twice
-    assert.ok(diff <= 1e-6 * Math.sqrt(k) * 4, `${m}x${k} @ ${k}x${n}: max abs diff ${diff}`);
-    tf.dispose([a, b, ours, theirs]);
+    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = random(transposeA ? [k, m] : [m, k], rng);
+      const b = random(transposeB ? [n, k] : [k, n], rng);
+      const ours = matMul(a, b, transposeA, transposeB);
+      const theirs = tf.tidy(() => tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b));
+      assert.deepEqual(ours.shape, [m, n]);
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!);
+      // sums of k products of numbers in [-1, 1]; a fused multiply-add rounds once where tfjs rounds twice
+      assert.ok(diff <= 1e-6 * Math.sqrt(k) * 4, `${m}x${k} @ ${k}x${n} (transposed: a ${transposeA}, b ${transposeB}): max abs diff ${diff}`);
+      tf.dispose([a, b, ours, theirs]);
+    }
   }
 });
 
-test('the fused kernel is the product that runs; fewer than 32 rows or a width not a multiple of 8 go to tfjs', async () => {
+test('the fused kernel is the product that runs, transposed operands included; fewer than 32 rows or a width not a multiple of 8 go to tfjs', async () => {
   const rng = new Rng(4);
-  const cases: [[number, number], [number, number], string][] = [
-    [[64, 32], [32, 48], 'GlmflowMatMul'],
-    [[31, 32], [32, 48], 'BatchMatMul'],
-    [[64, 32], [32, 44], 'BatchMatMul'],
+  // tfjs's wasm product is ~10x slower on transposed operands: those are transposed first
+  const cases: [[number, number], [number, number], boolean, string[]][] = [
+    [[64, 32], [32, 48], false, ['GlmflowMatMul']],
+    [[64, 32], [48, 32], true, ['GlmflowMatMul']],
+    [[31, 32], [32, 48], false, ['BatchMatMul']],
+    [[64, 32], [32, 44], false, ['BatchMatMul']],
+    [[64, 32], [44, 32], true, ['Transpose', 'BatchMatMul']],
   ];
-  for (const [aShape, bShape, kernel] of cases) {
+  for (const [aShape, bShape, transposeB, kernels] of cases) {
     const a = random(aShape, rng);
     const b = random(bShape, rng);
-    const names = await kernelsOf(() => matMul(a, b));
-    assert.deepEqual(names, [kernel], `${aShape} @ ${bShape}`);
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(matMul(a, b), tf.matMul(a, b)))).dataSync()[0]!);
+    const names = await kernelsOf(() => matMul(a, b, false, transposeB));
+    assert.deepEqual(names, kernels, `${aShape} @ ${bShape}${transposeB ? 'ᵀ' : ''}`);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(matMul(a, b, false, transposeB), tf.matMul(a, b, false, transposeB)))).dataSync()[0]!);
     assert.ok(diff < 1e-5, `${aShape} @ ${bShape}: ${diff}`);
     tf.dispose([a, b]);
   }
