@@ -64,7 +64,8 @@ Commands
   dag                   the pipeline graph                [--format text|mermaid|dot]
   runs                  run history: when, what ran, durations, outcome      [--json] [--limit N]
   gc                    delete cached outputs no longer referenced, checkpoints of keys no
-                        longer used and killed runs' leftovers; print bytes freed
+                        longer used, failed jobs' folders and killed runs' leftovers; print
+                        bytes freed
                         (local only: the remote cache is never touched)
       --remote --older-than DAYS   instead: delete remote entries written over DAYS days ago
                                    and the objects no remaining entry lists
@@ -407,8 +408,9 @@ async function gcCommand(pipeline: Pipeline, projectDir: string, print: (t: stri
     const killed = ws.db.markKilledRuns(isAlive);
     ws.db.forgetStages(pipeline.names);
     const dropped = ws.db.dropAllButLatest();
-    const { objects, bytes } = ws.store.sweep(ws.db.referencedObjects(), ws.db.liveWorkNames());
-    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects, freed ${formatBytes(bytes)}${killed ? `; ${killed} run${killed === 1 ? '' : 's'} whose process was gone marked killed` : ''}`);
+    const { objects, bytes, jobs } = ws.store.sweep(ws.db.referencedObjects(), ws.db.liveWorkNames());
+    const jobText = jobs ? `, ${jobs} failed job folder${jobs === 1 ? '' : 's'}` : '';
+    print(`gc: dropped ${dropped} superseded cache entries, removed ${objects} objects${jobText}, freed ${formatBytes(bytes)}${killed ? `; ${killed} run${killed === 1 ? '' : 's'} whose process was gone marked killed` : ''}`);
     return 0;
   } finally {
     lock.release();

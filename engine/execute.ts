@@ -139,7 +139,7 @@ async function runStage(ws: Workspace, a: Assessment, options: ExecuteOptions): 
 
   try {
     // A stage away from this process: a Slurm job, or a worker process of its own.
-    const jobDir = path.join(ws.paths.state, 'jobs', `${options.runId}-${a.stage}`);
+    const jobDir = path.join(ws.paths.jobs, `${options.runId}-${a.stage}`);
     const pipelineFile = options.pipelineFile ?? process.argv[1]!;
     if (executorFor(ws.config, a.stage, def.resources ?? [], options.executor) === 'slurm') {
       const { runOnSlurm } = await import('./executor/slurm.ts');

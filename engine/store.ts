@@ -15,6 +15,8 @@ export interface ProjectPaths {
   readonly tmp: string;
   readonly logs: string;
   readonly work: string;
+  /** One folder per stage run away from the driver (a Slurm job, a worker process); a failed job's stays for inspection until gc. */
+  readonly jobs: string;
   readonly artifacts: string;
   readonly db: string;
   readonly lock: string;
@@ -29,6 +31,7 @@ export function projectPaths(project: string): ProjectPaths {
     tmp: path.join(state, 'tmp'),
     logs: path.join(state, 'logs'),
     work: path.join(state, 'work'),
+    jobs: path.join(state, 'jobs'),
     artifacts: path.join(project, 'artifacts'),
     db: path.join(state, 'cache.db'),
     lock: path.join(state, 'lock'),
@@ -139,9 +142,10 @@ export class ObjectStore {
    * workDir scratch no live key names (`work`: stage → names still in use); returns the bytes freed.
    * Only under the project lock: no run is building anything then.
    */
-  sweep(keep: ReadonlySet<string>, work: ReadonlyMap<string, ReadonlySet<string>>): { objects: number; bytes: number } {
+  sweep(keep: ReadonlySet<string>, work: ReadonlyMap<string, ReadonlySet<string>>): { objects: number; bytes: number; jobs: number } {
     let objects = 0;
     let bytes = 0;
+    let jobs = 0;
     for (const dir of existsSync(this.paths.objects) ? readdirSync(this.paths.objects) : []) {
       for (const name of readdirSync(path.join(this.paths.objects, dir))) {
         if (keep.has(dir + name)) continue;
@@ -161,7 +165,12 @@ export class ObjectStore {
         if (key && !live?.has(key)) bytes += remove(path.join(this.paths.work, stage, name));
       }
     }
-    return { objects, bytes };
+    // gc holds the project lock, so no run is driving a job: what is left is from failed or killed ones.
+    for (const job of existsSync(this.paths.jobs) ? readdirSync(this.paths.jobs) : []) {
+      bytes += remove(path.join(this.paths.jobs, job));
+      jobs++;
+    }
+    return { objects, bytes, jobs };
   }
 }
 

@@ -161,6 +161,13 @@ test('a Slurm job killed mid-training is reported with its state; Ctrl-C cancels
   assert.match(resumed.stdout, new RegExp(`train: ${afterCancel + 4}/${afterCancel + 4} steps \\(resumed from step (\\d+)\\)`));
   const from = Number(/resumed from step (\d+)/.exec(resumed.stdout)![1]);
   assert.equal(from, afterCancel, 'resumed from the last checkpoint the cancelled job wrote');
+  // The failed jobs' folders (spec, events, Slurm's output) stay for inspection until gc.
+  const jobs = path.join(project, '.glmflow/jobs');
+  assert.equal(readdirSync(jobs).length, 2, readdirSync(jobs).join(', '));
+  const gc = await cli(project, ['gc']);
+  assert.equal(gc.status, 0, gc.stderr);
+  assert.match(gc.stdout, /2 failed job folders/);
+  assert.deepEqual(readdirSync(jobs), []);
 });
 
 test('sweep --max-parallel 2 on the slurm executor: each trial is a Slurm job of its own', { timeout: 300_000 }, async (t) => {
