@@ -2,7 +2,7 @@
 // mirror, which reports and never fails when the SDK is missing or unreachable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StateDb } from '../../engine/db.ts';
@@ -10,6 +10,7 @@ import { projectPaths } from '../../engine/store.ts';
 import { exportCommand } from '../../watch/export/command.ts';
 import { metricRows, toCsv } from '../../watch/export/metric-rows.ts';
 import { sendToWandb } from '../../watch/export/wandb.ts';
+import { trainingRows } from '../../watch/train-report.ts';
 
 /** A project whose state database holds one training run with three logged steps. */
 function recordedProject(): { project: string; run: number } {
@@ -85,4 +86,20 @@ test('W&B unreachable, hanging or working: a line saying what happened, never a 
   const working = { init: async (o: unknown) => logged.push(o), log: (v: Record<string, number>, o: { step: number }) => void logged.push([v, o.step]), finish: async () => logged.push('finish') };
   assert.equal(await sendToWandb(rows, { ...options, load: async () => working }), 'W&B: 2 rows sent to project p, run glmflow-run-7');
   assert.deepEqual(logged, [{ ...options }, [{ 'train/train/loss': 3 }, 1], [{ 'train/train/loss': 2 }, 2], 'finish']);
+});
+
+test('the rows mirrored to W&B carry each logged training step\'s tokens/s from timings.json', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'glmflow-rows-'));
+  const history = [
+    { step: 10, series: 'train', values: { loss: 2.5, learning_rate: 0.01 } },
+    { step: 10, series: 'eval', values: { loss: 2.7 } },
+    { step: 20, series: 'train', values: { loss: 2.1, learning_rate: 0.01 } },
+  ];
+  writeFileSync(path.join(dir, 'training.json'), JSON.stringify({ history }));
+  writeFileSync(path.join(dir, 'timings.json'), JSON.stringify({ tokensPerSecond: [{ step: 10, tokens_per_s: 700 }, { step: 20, tokens_per_s: 720 }] }));
+  assert.deepEqual(trainingRows('train', dir), [
+    { stage: 'train', series: 'train', step: 10, values: { loss: 2.5, learning_rate: 0.01, tokens_per_s: 700 } },
+    { stage: 'train', series: 'eval', step: 10, values: { loss: 2.7 } },
+    { stage: 'train', series: 'train', step: 20, values: { loss: 2.1, learning_rate: 0.01, tokens_per_s: 720 } },
+  ]);
 });
