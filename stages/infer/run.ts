@@ -34,8 +34,10 @@ export function promptMessages(line: string, where: string): Message[] {
 
 export async function runInfer(ctx: InferContext): Promise<void> {
   const p = ctx.params;
-  const [file] = ctx.files.input;
+  const [file, ...more] = ctx.files.input;
   if (!file) throw new GlmflowError(`infer.input ${p.input} not found`, 'give a conversations JSONL file: --set infer.input=path.jsonl');
+  // A pattern or a folder reaches here as its files: answering only the first would drop the rest unseen.
+  if (more.length > 0) throw new GlmflowError(`infer.input ${p.input} names ${more.length + 1} files; infer answers one`, 'give one conversations JSONL file (join them first, or run infer once per file)');
   const tokenizer = loadTokenizer(ctx.inputs.tokenizer);
   const lines = readFileSync(file, 'utf8').split('\n').map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.trim());
   const prompts = lines.map((l) => chatPrompt(tokenizer, promptMessages(l.text, `${file}:${l.line}`)));

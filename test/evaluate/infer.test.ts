@@ -33,3 +33,7 @@ test('infer: one reply per conversation, in order', async (t) => {
   assert.deepEqual(replies.map((r) => r.line), [1, 3]);
   for (const r of replies) assert.ok(r.reply.length <= 3);
 });
+
+test('infer: an input naming several files stops and says so instead of answering the first', async () => {
+  await assert.rejects(runStage(inferStage, { params: { input: 'chats/*.jsonl' }, files: { input: ['chats/a.jsonl', 'chats/b.jsonl'] } }), /infer\.input chats\/\*\.jsonl names 2 files; infer answers one/);
+});
