@@ -30,9 +30,10 @@ test('kernels.wasm is source.ts compiled (npm run build:kernels)', async () => {
 test('the fused product is on for wasm here and equals tfjs product for every tile shape', async () => {
   assert.match(backend.description, /fused multiply-add products/);
   const rng = new Rng(3);
-  // rows 32..37 reach every tile height (6 and a rest of 0..5); k 600 is three k blocks, the last
-  // partial; n 8*70 is three passes of 32 panels, the last partial
-  const shapes: [number, number, number][] = [[32, 8, 8], [33, 600, 560], [34, 1, 16], [35, 256, 264], [36, 257, 8], [37, 33, 40], [768, 256, 4096]];
+  // rows 32..37 reach every tile height (6 and a rest of 0..5); 192, 195 and 773 rows end a block
+  // of 32 tiles exactly, with a rest after it, and after several blocks; k 600 is three k blocks,
+  // the last partial; n 8*70 is three passes of 32 panels, the last partial
+  const shapes: [number, number, number][] = [[32, 8, 8], [33, 600, 560], [34, 1, 16], [35, 256, 264], [36, 257, 8], [37, 33, 40], [192, 40, 16], [195, 40, 16], [773, 300, 24], [768, 256, 4096]];
   // each operand also stored transposed, as the gradients of a product pass them
   for (const [m, k, n] of shapes) {
     for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
