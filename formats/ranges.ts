@@ -34,6 +34,42 @@ export async function lineRanges(file: string, size: number, rangeBytes: number)
   }
 }
 
+const CR = 0x0d;
+const COUNT_BYTES = 1 << 23;
+
+/**
+ * The number of each range's first line, as readline numbers the whole file's lines (\n, \r\n and a
+ * lone \r each end one): ranges that start after a \n, as lineRanges cuts them, in order.
+ */
+export async function firstLines(file: string, ranges: readonly ByteRange[]): Promise<number[]> {
+  const handle = await open(file, 'r');
+  try {
+    const numbers: number[] = [];
+    const buffer = Buffer.allocUnsafe(COUNT_BYTES);
+    let breaks = 0;
+    let at = 0;
+    // Whether the byte before `at` was a CR: a CR and an LF read apart are still one line break.
+    let afterCr = false;
+    for (const { start } of ranges) {
+      while (at < start) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(COUNT_BYTES, start - at), at);
+        if (bytesRead === 0) break;
+        const bytes = buffer.subarray(0, bytesRead);
+        for (let lf = bytes.indexOf(NEWLINE); lf !== -1; lf = bytes.indexOf(NEWLINE, lf + 1)) breaks++;
+        for (let cr = bytes.indexOf(CR); cr !== -1; cr = bytes.indexOf(CR, cr + 1)) if (cr + 1 < bytesRead && bytes[cr + 1] !== NEWLINE) breaks++;
+        // A CR ending this read and one ending the range before: the next byte decides.
+        if (afterCr && bytes[0] !== NEWLINE) breaks++;
+        afterCr = bytes[bytesRead - 1] === CR;
+        at += bytesRead;
+      }
+      numbers.push(breaks + 1);
+    }
+    return numbers;
+  } finally {
+    await handle.close();
+  }
+}
+
 const COPY_BYTES = 1 << 23;
 
 /** Writes the parts, in order, into `target`: after what it holds with `append`, else in its place. */

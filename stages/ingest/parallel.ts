@@ -1,18 +1,20 @@
-// ingest on several threads: files, and byte ranges of large UTF-8 CSV files
-// (csv-ranges.ts), are read at once, each into its own part of the outputs; the
-// parts are joined in order and the counts, notes and unknown labels merged as
-// one thread reading them in order would have them, so the outputs and the
-// summary are the same bytes as with one thread.
+// ingest on several threads: files, byte ranges of large UTF-8 CSV files
+// (csv-ranges.ts) and ranges of lines of large JSONL files are read at once,
+// each into its own part of the outputs; the parts are joined in order and the
+// counts, notes and unknown labels merged as one thread reading them in order
+// would have them, so the outputs and the summary are the same bytes as with one
+// thread.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TaskPool } from '../../engine/task-pool.ts';
-import { joinFiles } from '../../formats/ranges.ts';
+import { firstLines, joinFiles, lineRanges } from '../../formats/ranges.ts';
 import { describeReasons } from '../../formats/rejects.ts';
 import { csvCellForm } from './csv.ts';
 import { csvRanges } from './csv-ranges.ts';
 import { checkedReport, csvEncoding, fileDone, relativeTo, type IngestOptions, type IngestReport } from './ingest.ts';
+import { jsonLines } from './jsonl.ts';
 import { RoleMapper } from './mapping.ts';
-import type { ReadUnit, tasks, UnitResult } from './worker.ts';
+import { readUnit, type ReadUnit, type tasks, type UnitResult } from './worker.ts';
 
 // Below this, starting worker threads costs more than they save.
 const PARALLEL_MIN_BYTES = 16 << 20;
@@ -45,12 +47,13 @@ export async function ingestInWorkers(files: readonly string[], loaders: readonl
         }),
       ),
     );
+    const read = await rereadUnsure(units, results, dir);
     // The first failure in input order, as one thread would have met it.
-    const failed = results.find((result) => result.status === 'rejected');
+    const failed = read.results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    const report = merge(units, results.map((result) => (result as PromiseFulfilledResult<UnitResult>).value), files.length + loaders.length, options);
-    await joinFiles(outputs.records, units.map((unit) => unit.recordsFile));
-    await joinFiles(outputs.rejected, units.map((unit) => unit.rejectedFile));
+    const report = merge(read.units, read.results.map((result) => (result as PromiseFulfilledResult<UnitResult>).value), files.length + loaders.length, options);
+    await joinFiles(outputs.records, read.units.map((unit) => unit.recordsFile));
+    await joinFiles(outputs.rejected, read.units.map((unit) => unit.rejectedFile));
     return report;
   } finally {
     await pool?.close();
@@ -67,6 +70,14 @@ async function planUnits(files: readonly string[], sizes: readonly number[], loa
   };
   for (const [index, file] of files.entries()) {
     const extension = path.extname(file).toLowerCase();
+    if ((extension === '.jsonl' || extension === '.json') && sizes[index]! > rangeBytes && (await jsonLines(file))) {
+      const ranges = await lineRanges(file, sizes[index]!, rangeBytes);
+      if (ranges.length > 1) {
+        const numbers = await firstLines(file, ranges);
+        for (const [r, range] of ranges.entries()) units.push({ ...unit(file, false), lines: { ...range, firstLine: numbers[r]! } });
+        continue;
+      }
+    }
     if ((extension === '.csv' || extension === '.tsv') && sizes[index]! > rangeBytes) {
       const relative = relativeTo(projectDir, file);
       const fileEncoding = await csvEncoding(file, relative, options);
@@ -81,6 +92,33 @@ async function planUnits(files: readonly string[], sizes: readonly number[], loa
   }
   for (const file of loaders) units.push(unit(file, true));
   return units;
+}
+
+/**
+ * The units and results with each JSONL file whose ranges may not have read as one thread does read again
+ * whole, on this thread. Row objects are mapped by the keys of a file's first one: a range that met a
+ * row object mapped it by its own first one's keys, which must be the file's (else a range read them
+ * otherwise, or failed where one thread would not have).
+ */
+async function rereadUnsure(units: readonly ReadUnit[], results: readonly PromiseSettledResult<UnitResult>[], dir: string): Promise<{ units: ReadUnit[]; results: PromiseSettledResult<UnitResult>[] }> {
+  const kept: { units: ReadUnit[]; results: PromiseSettledResult<UnitResult>[] } = { units: [], results: [] };
+  for (let index = 0; index < units.length; ) {
+    const first = units[index]!;
+    let end = index + 1;
+    if (first.lines) while (end < units.length && units[end]!.lines && units[end]!.file === first.file) end++;
+    const group = results.slice(index, end);
+    const keys = group.flatMap((result) => (result.status === 'fulfilled' && result.value.rowKeys ? [JSON.stringify(result.value.rowKeys)] : []));
+    if (first.lines && (group.some((result) => result.status === 'rejected') || new Set(keys).size > 1)) {
+      const whole: ReadUnit = { file: first.file, relative: first.relative, loader: false, recordsFile: path.join(dir, `records-whole-${index}`), rejectedFile: path.join(dir, `rejected-whole-${index}`), options: first.options };
+      kept.units.push(whole);
+      kept.results.push(await readUnit(whole, () => {}).then((value) => ({ status: 'fulfilled', value }) as const, (reason: unknown) => ({ status: 'rejected', reason }) as const));
+    } else {
+      kept.units.push(...units.slice(index, end));
+      kept.results.push(...group);
+    }
+    index = end;
+  }
+  return kept;
 }
 
 /** The units' results in order, per file as the one-thread loop accounts for them. */
