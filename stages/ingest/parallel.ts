@@ -7,7 +7,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TaskPool } from '../../engine/task-pool.ts';
-import { firstLines, joinFiles, lineRanges } from '../../formats/ranges.ts';
+import { firstLines, JoinedFile, lineRanges } from '../../formats/ranges.ts';
 import { describeReasons } from '../../formats/rejects.ts';
 import { csvCellForm } from './csv.ts';
 import { csvRanges } from './csv-ranges.ts';
@@ -30,33 +30,34 @@ export async function ingestInWorkers(files: readonly string[], loaders: readonl
   if (options.rangeBytes === undefined && total < PARALLEL_MIN_BYTES) return undefined;
   const rangeBytes = options.rangeBytes ?? Math.ceil(total / (RANGES_PER_THREAD * threads));
   const dir = await mkdtemp(path.join(path.dirname(outputs.records), '.ingest-parts-'));
-  let pool: TaskPool<typeof tasks> | undefined;
+  // Started before the plan: the workers load while this thread finds the ranges.
+  const pool = new TaskPool<typeof tasks>(WORKER_URL, threads);
+  const joined: JoinedFile[] = [];
   try {
     const units = await planUnits(files, sizes, loaders, rangeBytes, dir, options);
     // One file that cannot be cut (an xlsx workbook, say) is read on this thread.
     if (units.length < 2) return undefined;
-    pool = new TaskPool<typeof tasks>(WORKER_URL, threads);
     const done = units.map(() => 0);
     let current = '';
-    const results = await Promise.allSettled(
-      units.map((unit, index) =>
-        pool!.run('read', unit, (unitsIn) => {
-          done[index] = unitsIn;
-          current = unit.relative;
-          options.progress?.(done.reduce((sum, n) => sum + n, 0), current);
-        }),
+    const settled = units.map((unit, index) =>
+      pool.run('read', unit, (unitsIn) => {
+        done[index] = unitsIn;
+        current = unit.relative;
+        options.progress?.(done.reduce((sum, n) => sum + n, 0), current);
+      }).then(
+        (value) => ({ status: 'fulfilled', value }) as const,
+        (reason: unknown) => ({ status: 'rejected', reason }) as const,
       ),
     );
-    const read = await rereadUnsure(units, results, dir);
+    joined.push(await JoinedFile.open(outputs.records), await JoinedFile.open(outputs.rejected));
+    const read = await joinInOrder(units, settled, joined as [JoinedFile, JoinedFile], dir);
     // The first failure in input order, as one thread would have met it.
     const failed = read.results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    const report = merge(read.units, read.results.map((result) => (result as PromiseFulfilledResult<UnitResult>).value), files.length + loaders.length, options);
-    await joinFiles(outputs.records, read.units.map((unit) => unit.recordsFile));
-    await joinFiles(outputs.rejected, read.units.map((unit) => unit.rejectedFile));
-    return report;
+    return merge(read.units, read.results.map((result) => (result as PromiseFulfilledResult<UnitResult>).value), files.length + loaders.length, options);
   } finally {
-    await pool?.close();
+    await Promise.all(joined.map((file) => file.close()));
+    await pool.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -95,23 +96,42 @@ async function planUnits(files: readonly string[], sizes: readonly number[], loa
 }
 
 /**
- * The units and results with each JSONL file whose ranges may not have read as one thread does read again
- * whole, on this thread. Row objects are mapped by the keys of a file's first one: a range that met a
- * row object mapped it by its own first one's keys, which must be the file's (else a range read them
- * otherwise, or failed where one thread would not have).
+ * Appends each unit's parts to the outputs as soon as it and those before it are read, and returns the
+ * units and results as one thread would have them: each JSONL file whose ranges may not have read as one
+ * thread does is read again whole, on this thread, in place of its ranges' parts. Row objects are mapped by
+ * the keys of a file's first one: a range that met a row object mapped it by its own first one's keys,
+ * which must be the file's (else a range read them otherwise, or failed where one thread would not have).
+ * After a failure nothing more is appended; every unit is still waited for.
  */
-async function rereadUnsure(units: readonly ReadUnit[], results: readonly PromiseSettledResult<UnitResult>[], dir: string): Promise<{ units: ReadUnit[]; results: PromiseSettledResult<UnitResult>[] }> {
+async function joinInOrder(units: readonly ReadUnit[], settled: readonly Promise<PromiseSettledResult<UnitResult>>[], [records, rejected]: readonly [JoinedFile, JoinedFile], dir: string): Promise<{ units: ReadUnit[]; results: PromiseSettledResult<UnitResult>[] }> {
   const kept: { units: ReadUnit[]; results: PromiseSettledResult<UnitResult>[] } = { units: [], results: [] };
+  let failed = false;
+  const append = async (unit: ReadUnit, result: PromiseSettledResult<UnitResult>): Promise<void> => {
+    failed ||= result.status === 'rejected';
+    if (failed) return;
+    await records.append(unit.recordsFile);
+    await rejected.append(unit.rejectedFile);
+  };
   for (let index = 0; index < units.length; ) {
     const first = units[index]!;
     let end = index + 1;
     if (first.lines) while (end < units.length && units[end]!.lines && units[end]!.file === first.file) end++;
-    const group = results.slice(index, end);
+    const mark: { records: number; rejected: number; failed: boolean } = { records: records.size, rejected: rejected.size, failed };
+    const group: PromiseSettledResult<UnitResult>[] = [];
+    for (let unit = index; unit < end; unit++) {
+      group.push(await settled[unit]!);
+      await append(units[unit]!, group.at(-1)!);
+    }
     const keys = group.flatMap((result) => (result.status === 'fulfilled' && result.value.rowKeys ? [JSON.stringify(result.value.rowKeys)] : []));
     if (first.lines && (group.some((result) => result.status === 'rejected') || new Set(keys).size > 1)) {
+      await records.truncate(mark.records);
+      await rejected.truncate(mark.rejected);
+      failed = mark.failed;
       const whole: ReadUnit = { file: first.file, relative: first.relative, loader: false, recordsFile: path.join(dir, `records-whole-${index}`), rejectedFile: path.join(dir, `rejected-whole-${index}`), options: first.options };
+      const result = await readUnit(whole, () => {}).then((value) => ({ status: 'fulfilled', value }) as const, (reason: unknown) => ({ status: 'rejected', reason }) as const);
+      await append(whole, result);
       kept.units.push(whole);
-      kept.results.push(await readUnit(whole, () => {}).then((value) => ({ status: 'fulfilled', value }) as const, (reason: unknown) => ({ status: 'rejected', reason }) as const));
+      kept.results.push(result);
     } else {
       kept.units.push(...units.slice(index, end));
       kept.results.push(...group);
