@@ -19,7 +19,8 @@ import { readUnit, type ReadUnit, type tasks, type UnitResult } from './worker.t
 // Below this, worker threads cost more than they save. Measured on the 2-core VM (alternating runs, other
 // work on the machine): a worker took 0.25 s of CPU to load, and the threaded path 0.6-1 s more CPU in all
 // than one thread; two threads took 0.9-1.4 s against 0.5-0.7 s for a 30 MB CSV, 1.1-1.2 s against
-// 0.85-1.0 s for 60 MB, and 1.8-2.3 s against 1.6-1.7 s for 120 MB (a million rows).
+// 0.85-1.0 s for 60 MB, and for 120 MB (a million rows) 1.8-2.3 s against 1.6-1.7 s in three pairs of runs,
+// 1.6 s against 1.8 s in two others.
 const PARALLEL_MIN_BYTES = 256 << 20;
 // A few ranges per thread, so that a thread that starts late or runs slow still finds work.
 const RANGES_PER_THREAD = 3;
