@@ -6,10 +6,20 @@ export type JsonlLine =
   | { readonly line: number; readonly ok: true; readonly value: unknown; readonly text: string }
   | { readonly line: number; readonly ok: false; readonly error: string; readonly text: string };
 
-/** Every non-blank line of a JSONL file, parsed or with its parse error, a batch at a time (an await per line is costly). Blank lines are skipped. */
-export async function* readJsonlBatches(file: string): AsyncGenerator<JsonlLine[]> {
-  let line = 0;
-  for await (const raws of readLineBatches(file)) {
+/** Lines of a file from `start` to `end` (bytes; see formats/ranges.ts), the first of them line `firstLine`. */
+export interface LineRange {
+  readonly start: number;
+  readonly end: number;
+  readonly firstLine: number;
+}
+
+/**
+ * Every non-blank line of a JSONL file (or of `range` of it), parsed or with its parse error, a batch at a time
+ * (an await per line is costly). Blank lines are skipped.
+ */
+export async function* readJsonlBatches(file: string, range?: LineRange): AsyncGenerator<JsonlLine[]> {
+  let line = (range?.firstLine ?? 1) - 1;
+  for await (const raws of readLineBatches(file, range)) {
     const batch: JsonlLine[] = [];
     for (const raw of raws) {
       const parsed = parseJsonLine(++line, raw);
@@ -30,9 +40,9 @@ export function parseJsonLine(line: number, raw: string): JsonlLine | undefined 
   }
 }
 
-/** Every non-blank line of a JSONL file, parsed or with its parse error. Blank lines are skipped. */
-export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
-  for await (const batch of readJsonlBatches(file)) yield* batch;
+/** Every non-blank line of a JSONL file (or of `range` of it), parsed or with its parse error. Blank lines are skipped. */
+export async function* readJsonl(file: string, range?: LineRange): AsyncGenerator<JsonlLine> {
+  for await (const batch of readJsonlBatches(file, range)) yield* batch;
 }
 
 /** JSON values as lines, batched into large writes (see LineWriter). */

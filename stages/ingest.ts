@@ -18,7 +18,7 @@ const params = z.object({
   roles: z.record(z.string(), z.enum(['user', 'assistant', 'system', 'notice'])).default({}),
   /** Unknown sender labels stop the stage (`error`) or send their rows to rejected.jsonl (`reject`). */
   unknownLabels: z.enum(['error', 'reject']).default('error'),
-  /** Threads reading files and ranges of large CSV files at once (1: the stage's own thread); used for 16 MiB of files or more. Does not change results. */
+  /** Threads reading files and ranges of large CSV and JSONL files at once (1: the stage's own thread); used for 256 MiB of files or more. Does not change results. */
   workers: z.number().int().min(1).max(64).default(availableParallelism()),
 });
 

@@ -25,7 +25,7 @@ export interface IngestOptions {
   readonly log: (message: string) => void;
   /** Rows/lines read so far, and the file being read. */
   readonly progress?: (unitsIn: number, file: string) => void;
-  /** Threads reading at once (1: this one only); used for 16 MiB of files or more, unless `rangeBytes` is given. */
+  /** Threads reading at once (1: this one only); used for 256 MiB of files or more, unless `rangeBytes` is given. */
   readonly workers?: number;
   /** CSV bytes per range read by one thread; tests make it small to use workers on a few rows. */
   readonly rangeBytes?: number;

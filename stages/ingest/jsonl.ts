@@ -2,13 +2,14 @@
 // Lines under another name, or one JSON array).
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { readJsonl } from '../../formats/jsonl.ts';
+import { readJsonl, type LineRange } from '../../formats/jsonl.ts';
 import type { ObjectReader } from './objects.ts';
 import { excerpt } from './sink.ts';
 
-export async function readJsonFile(file: string, relative: string, objects: ObjectReader): Promise<void> {
-  if (file.endsWith('.json') && (await firstChar(file)) === '[') return readJsonArray(file, relative, objects);
-  for await (const line of readJsonl(file)) {
+/** With `range`, only those lines of a file of JSON lines (see jsonLines). */
+export async function readJsonFile(file: string, relative: string, objects: ObjectReader, range?: LineRange): Promise<void> {
+  if (!range && !(await jsonLines(file))) return readJsonArray(file, relative, objects);
+  for await (const line of readJsonl(file, range)) {
     const at = { file: relative, line: line.line };
     if (line.ok) await objects.read(line.value, at, line.text);
     else await objects.sink.reject({ ...at, reason: 'malformed JSON', detail: `${line.error}: ${excerpt(line.text)}` });
@@ -24,6 +25,11 @@ async function readJsonArray(file: string, relative: string, objects: ObjectRead
     return objects.sink.reject({ file: relative, reason: 'malformed JSON', detail: (error as Error).message });
   }
   for (const [index, item] of items.entries()) await objects.read(item, { file: relative, item: index + 1 }, JSON.stringify(item));
+}
+
+/** Whether a .jsonl/.json file is read line by line: all but a .json file holding one array. */
+export async function jsonLines(file: string): Promise<boolean> {
+  return !file.endsWith('.json') || (await firstChar(file)) !== '[';
 }
 
 async function firstChar(file: string): Promise<string | undefined> {

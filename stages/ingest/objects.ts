@@ -16,6 +16,11 @@ export class ObjectReader {
     readonly columns: ColumnOverrides,
   ) {}
 
+  /** The keys row objects were mapped by, once one was read. */
+  get rowKeys(): readonly string[] | undefined {
+    return this.#table?.keys;
+  }
+
   async read(value: unknown, at: Location, text: string): Promise<void> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return this.sink.reject({ ...at, reason: 'not a JSON object', detail: excerpt(text) });

@@ -1,8 +1,10 @@
 // ingest's work on a worker thread (see parallel.ts): one file, or one byte range
 // of a large CSV, read into its own part of records.jsonl and rejected.jsonl.
+import type { LineRange } from '../../formats/jsonl.ts';
 import type { RecordRole } from '../../formats/record.ts';
 import type { CsvPart } from './csv.ts';
 import { readCsv, readFile, type IngestOptions } from './ingest.ts';
+import { readJsonFile } from './jsonl.ts';
 import { readLoader } from './loader.ts';
 import { RoleMapper, type ColumnOverrides } from './mapping.ts';
 import { ObjectReader } from './objects.ts';
@@ -14,6 +16,8 @@ export interface ReadUnit {
   readonly loader: boolean;
   /** A range of a CSV file, with the file's header and encoding. */
   readonly part?: { readonly range: CsvPart; readonly header: readonly string[]; readonly encoding: string };
+  /** A range of lines of a file of JSON lines. */
+  readonly lines?: LineRange;
   readonly recordsFile: string;
   readonly rejectedFile: string;
   readonly options: { readonly projectDir: string; readonly encoding: string; readonly columns: ColumnOverrides; readonly roles: Readonly<Record<string, RecordRole>>; readonly unknownLabels: 'error' | 'reject' };
@@ -30,6 +34,8 @@ export interface UnitResult {
   readonly unknown: (readonly [string, { count: number; first: string }])[];
   readonly notes: string[];
   readonly log: string[];
+  /** The keys row objects were mapped by (JSON lines), from the first row object read. */
+  readonly rowKeys?: readonly string[];
 }
 
 export async function readUnit(unit: ReadUnit, progress: (unitsIn: number) => void): Promise<UnitResult> {
@@ -37,9 +43,11 @@ export async function readUnit(unit: ReadUnit, progress: (unitsIn: number) => vo
   const notes: string[] = [];
   const log: string[] = [];
   const options: IngestOptions = { ...unit.options, log: (message) => void log.push(message) };
+  let objects: ObjectReader | undefined;
   try {
     if (unit.loader) await readLoader(unit.file, unit.relative, new ObjectReader(sink, options.columns));
     else if (unit.part) await readCsv(unit.file, unit.relative, sink, options, unit.part);
+    else if (unit.lines) await readJsonFile(unit.file, unit.relative, (objects = new ObjectReader(sink, options.columns)), unit.lines);
     else await readFile(unit.file, unit.relative, sink, options, (message) => void notes.push(message));
   } finally {
     await sink.close();
@@ -53,6 +61,7 @@ export async function readUnit(unit: ReadUnit, progress: (unitsIn: number) => vo
     unknown: [...sink.roles.unknown],
     notes,
     log,
+    ...(objects?.rowKeys && { rowKeys: objects.rowKeys }),
   };
 }
 

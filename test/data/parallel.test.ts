@@ -3,11 +3,12 @@
 // session buckets read at once give the same bytes, counts and errors as one thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { takeRows, writeShopCsv } from '../../data/generate.ts';
 import { shopRows } from '../../data/shop.ts';
 import { GlmflowError } from '../../engine/errors.ts';
+import { lineRanges } from '../../formats/ranges.ts';
 import { convert } from '../../stages/convert/convert.ts';
 import { csvRanges } from '../../stages/ingest/csv-ranges.ts';
 import { ingest, type IngestOptions } from '../../stages/ingest/ingest.ts';
@@ -100,4 +101,66 @@ test('convert on two threads, records cut into ranges and grouped bucket by buck
   assert.ok(one.rejected.equals(two.rejected), 'rejected.jsonl differs');
   assert.match(one.rejected.toString(), /"line":1501,"reason":"malformed record"/);
   assert.ok(one.report.conversations > 100, JSON.stringify(one.report));
+});
+
+/**
+ * JSON lines as exports and hand edits leave them: a BOM, CRLF, a lone CR between two lines (a line break
+ * to readline, so every later line number depends on it), blank and malformed lines, row objects and
+ * conversations without ids (whose ids are their line numbers), and a last line without a line break.
+ */
+async function jsonlInput(dir: string): Promise<string> {
+  const lines: string[] = [];
+  for (const [index, row] of [...takeRows(shopRows(11), 1200)].entries()) {
+    if (row === null) lines.push('');
+    else lines.push(JSON.stringify({ session_id: row.session, time: row.time.toISOString(), sender: row.sender, content: row.content }));
+    if (index % 97 === 5) lines.push('{"session_id": broken');
+    if (index % 131 === 7) lines.push(JSON.stringify({ conversations: [{ role: 'user', content: `第${index}个问题` }, { role: 'assistant', content: '好的' }] }));
+  }
+  const file = path.join(dir, 'rows.jsonl');
+  const text = lines.join('\r\n');
+  const cr = text.indexOf('\r\n', text.length >> 1);
+  await writeFile(file, `\uFEFF${text.slice(0, cr)}\r${text.slice(cr + 2)}`);
+  return file;
+}
+
+test('ingest on two threads, JSONL cut into ranges of lines, writes the bytes one thread writes (line numbers, BOM, CRLF, lone CR, no last line break)', async () => {
+  const dir = await tempDir('parallel-jsonl');
+  const file = await jsonlInput(dir);
+  const { size } = await stat(file);
+  assert.ok((await lineRanges(file, size, 4096)).length > 10, 'the file was not cut');
+  const one = await ingestWith(dir, [file], 1, 'one');
+  const two = await ingestWith(dir, [file], 2, 'two');
+  assert.deepEqual(two.report, one.report);
+  assert.ok(one.records.equals(two.records), 'records.jsonl differs');
+  assert.ok(one.rejected.equals(two.rejected), 'rejected.jsonl differs');
+  // The malformed lines and the conversations are there, numbered by their line in the file.
+  assert.ok(one.report.rejected > 10 && one.report.records > 1000, JSON.stringify(one.report));
+  assert.match(one.records.toString(), /"session":"rows\.jsonl:\d+"/);
+});
+
+test('JSONL ranges whose first row object has other keys than the file\'s first are read as one thread reads them', async () => {
+  const dir = await tempDir('parallel-jsonl-keys');
+  // Late in each file, a block of rows longer than a few ranges, so that ranges start among them. Each block's
+  // rows alternate between the file's keys and other keys. One thread maps every row object by the keys of the
+  // file's first one, and so must two: as a range's first row object, a row without time would leave the times of
+  // the range's other rows out; one with a message key beside content would make the content column ambiguous.
+  const others = {
+    'no-time.jsonl': (i: number) => ({ session_id: `late-${i}`, sender: '客户', content: '在吗' }),
+    'message.jsonl': (i: number) => ({ session_id: `late-${i}`, time: '2023-11-02 10:00:00', sender: '客户', content: '在吗', message: 'ignored' }),
+  };
+  const files: string[] = [];
+  for (const [name, other] of Object.entries(others)) {
+    const text = await readFile(await jsonlInput(dir), 'utf8');
+    const late = text.indexOf('\r\n', Math.floor(text.length * 0.6)) + 2;
+    const block = Array.from({ length: 200 }, (_, i) => JSON.stringify(i % 2 ? { session_id: `late-${i}`, time: '2023-11-02 10:00:01', sender: '客服', content: '在的' } : other(i)));
+    const file = path.join(dir, name);
+    await writeFile(file, `${text.slice(0, late)}${block.join('\r\n')}\r\n${text.slice(late)}`);
+    files.push(file);
+  }
+  const one = await ingestWith(dir, files, 1, 'one');
+  const two = await ingestWith(dir, files, 2, 'two');
+  assert.deepEqual(two.report, one.report);
+  assert.ok(one.records.equals(two.records), 'records.jsonl differs');
+  assert.ok(one.rejected.equals(two.rejected), 'rejected.jsonl differs');
+  assert.match(one.records.toString(), /"session":"late-1","time":"2023-11-02 10:00:01"/);
 });
