@@ -1,7 +1,6 @@
 // glmflow's own kernels for the wasm backend: matrix products with fused multiply-adds, and row
-// maxima. tfjs's wasm backend multiplies
-// through XNNPACK built for baseline SIMD (a multiply and an add per lane): about 31 GFLOPS on
-// one core here, and a training step is ~85% products. WebAssembly's relaxed SIMD has a fused
+// maxima. tfjs's wasm backend multiplies through XNNPACK built for baseline SIMD (a multiply and
+// an add per lane): about 31 GFLOPS on one core here, and a training step is ~85% products. WebAssembly's relaxed SIMD has a fused
 // multiply-add; the kernels of source.ts use it and measured 35-40 GFLOPS on the same shapes.
 // tfjs's Max reduces one float at a time, and the loss takes two row maxima of every
 // vocabulary block; rowMax reads four vectors at a time. Node 20 has relaxed SIMD behind a V8
@@ -50,7 +49,8 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
-type Pointers = (...args: number[]) => void;
+/** An exported kernel function: it takes byte addresses, sizes and strides. */
+type WasmFunction = (...args: number[]) => void;
 
 interface Kernel {
   /** tiles[R - 1] computes tiles of R rows. */
@@ -68,7 +68,7 @@ function kernelFor(backend: WasmBackend): Kernel {
   let kernel = kernels.get(backend);
   if (!kernel) {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(KERNEL_BYTES), { env: { memory: backend.wasm.asm.memory } });
-    const exports = instance.exports as Record<string, Pointers>;
+    const exports = instance.exports as Record<string, WasmFunction>;
     kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']!, packTransposed: exports['packTransposed']!, rowMax: exports['rowMax']! };
     kernels.set(backend, kernel);
   }
