@@ -1,6 +1,6 @@
 // Packs the GPU bench for a host with a GPU and a Vulkan driver (or CUDA) but no Node, npm or
 // network: one self-extracting shell script holding an xz-compressed tar of this Node binary, the
-// bench bundled into one file by esbuild, Dawn's binary for the host platform, and wasm's .wasm files
+// bench bundled into one file by esbuild, Dawn's binary for the host platform, and the .wasm files of tfjs's and glmflow's wasm kernels
 // (the fallback when no GPU is found). The host needs sh, tar and xz.
 //   npx tsx bench/bundle.ts [out=glmflow-gpu-bench.sh]      then, on the GPU host: sh glmflow-gpu-bench.sh
 import { execFileSync } from 'node:child_process';
@@ -47,6 +47,8 @@ try {
   copy(path.join(wasm, 'package.json'), 'node_modules/@tensorflow/tfjs-backend-wasm/package.json');
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'])
     copy(path.join(wasm, 'dist', f), `node_modules/@tensorflow/tfjs-backend-wasm/dist/${f}`);
+  // model/kernels reads its binary beside the module that imports it: here, the bundle
+  copy(path.join(root, 'model/kernels/kernels.wasm'), 'kernels.wasm');
   copy(process.execPath, 'node');
   chmodSync(path.join(stage, 'node'), 0o755);
   writeFileSync(path.join(stage, 'package.json'), '{"type":"module"}\n');
