@@ -17,7 +17,7 @@ export const reportTrainingRun: Reporter = async ({ stage, artifactsDir, params 
   const lines = adviseTraining(record.history, p);
   if (process.env['WANDB_API_KEY']) {
     // A mirror, never a requirement: sendToWandb reports failures as a line instead of throwing.
-    const rows = trainingRows(stage, artifactsDir);
+    const rows = trainingRows(stage, record.history, artifactsDir);
     lines.push(await sendToWandb(rows, { project: 'glmflow', name: `${stage}-${new Date().toISOString()}`, config: { ...p } }));
   }
   return lines;
@@ -25,15 +25,14 @@ export const reportTrainingRun: Reporter = async ({ stage, artifactsDir, params 
 
 /**
  * A training's logged metrics as rows for a tracker: training.json's history, with the tokens/s
- * of each logged training step put back from timings.json (kept apart so that training.json is
- * the same bytes however fast the machine was).
+ * of each logged training step put back from timings.json beside it (kept apart so that
+ * training.json is the same bytes however fast the machine was).
  */
-export function trainingRows(stage: string, artifactsDir: string): Omit<MetricRow, 'run'>[] {
-  const record = JSON.parse(readFileSync(path.join(artifactsDir, 'training.json'), 'utf8')) as { history: LogEntry[] };
+export function trainingRows(stage: string, history: readonly LogEntry[], artifactsDir: string): Omit<MetricRow, 'run'>[] {
   const timingsFile = path.join(artifactsDir, 'timings.json');
   const timings = existsSync(timingsFile) ? (JSON.parse(readFileSync(timingsFile, 'utf8')) as { tokensPerSecond?: { step: number; tokens_per_s: number }[] }) : {};
   const speed = new Map((timings.tokensPerSecond ?? []).map((t) => [t.step, t.tokens_per_s]));
-  return record.history.map((e) => {
+  return history.map((e) => {
     const tokens = e.series === 'train' ? speed.get(e.step) : undefined;
     return { stage, series: e.series, step: e.step, values: tokens === undefined ? e.values : { ...e.values, tokens_per_s: tokens } };
   });

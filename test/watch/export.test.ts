@@ -10,6 +10,7 @@ import { projectPaths } from '../../engine/store.ts';
 import { exportCommand } from '../../watch/export/command.ts';
 import { metricRows, toCsv } from '../../watch/export/metric-rows.ts';
 import { sendToWandb } from '../../watch/export/wandb.ts';
+import type { LogEntry } from '../../train/checkpoint.ts';
 import { trainingRows } from '../../watch/train-report.ts';
 
 /** A project whose state database holds one training run with three logged steps. */
@@ -90,14 +91,13 @@ test('W&B unreachable, hanging or working: a line saying what happened, never a 
 
 test('the rows mirrored to W&B carry each logged training step\'s tokens/s from timings.json', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'glmflow-rows-'));
-  const history = [
+  const history: LogEntry[] = [
     { step: 10, series: 'train', values: { loss: 2.5, learning_rate: 0.01 } },
     { step: 10, series: 'eval', values: { loss: 2.7 } },
     { step: 20, series: 'train', values: { loss: 2.1, learning_rate: 0.01 } },
   ];
-  writeFileSync(path.join(dir, 'training.json'), JSON.stringify({ history }));
   writeFileSync(path.join(dir, 'timings.json'), JSON.stringify({ tokensPerSecond: [{ step: 10, tokens_per_s: 700 }, { step: 20, tokens_per_s: 720 }] }));
-  assert.deepEqual(trainingRows('train', dir), [
+  assert.deepEqual(trainingRows('train', history, dir), [
     { stage: 'train', series: 'train', step: 10, values: { loss: 2.5, learning_rate: 0.01, tokens_per_s: 700 } },
     { stage: 'train', series: 'eval', step: 10, values: { loss: 2.7 } },
     { stage: 'train', series: 'train', step: 20, values: { loss: 2.1, learning_rate: 0.01, tokens_per_s: 720 } },
