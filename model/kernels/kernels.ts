@@ -16,7 +16,7 @@ import { PANEL, ROW_MAX_STEP, TILE_ROWS } from './source.ts';
 
 const MATMUL = 'GlmflowMatMul';
 const ROW_MAX = 'GlmflowRowMax';
-const KERNEL_BYTES = readFileSync(new URL('./kernels.wasm', import.meta.url));
+const KERNEL_FILE = new URL('./kernels.wasm', import.meta.url);
 /**
  * Below this many rows tfjs's product is used: B is packed on every call, and for a few rows
  * (a generated token per sequence) that copy costs more than the product saves. Measured at
@@ -61,13 +61,14 @@ interface Kernel {
 }
 
 const kernels = new WeakMap<object, Kernel>();
-let enabled = false;
+/** The compiled kernels, once enableWasmKernels found relaxed SIMD (read and compiled only on the wasm backend). */
+let compiled: object | undefined;
 
 /** One instance per wasm backend (each worker thread has its own). */
 function kernelFor(backend: WasmBackend): Kernel {
   let kernel = kernels.get(backend);
   if (!kernel) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(KERNEL_BYTES), { env: { memory: backend.wasm.asm.memory } });
+    const instance = new WebAssembly.Instance(compiled!, { env: { memory: backend.wasm.asm.memory } });
     const exports = instance.exports as Record<string, WasmFunction>;
     kernel = { tiles: Array.from({ length: TILE_ROWS }, (_, r) => exports[`tiles${r + 1}`]!), pack: exports['pack']!, packTransposed: exports['packTransposed']!, rowMax: exports['rowMax']! };
     kernels.set(backend, kernel);
@@ -135,12 +136,12 @@ function rowMaxKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; back
   return out;
 }
 
-/** Whether relaxed SIMD is (or can be made) available to this process. */
-function relaxedSimd(): boolean {
-  if (WebAssembly.validate(KERNEL_BYTES)) return true;
+/** Whether relaxed SIMD is (or can be made) available to this process, for these bytes. */
+function relaxedSimd(bytes: Uint8Array): boolean {
+  if (WebAssembly.validate(bytes)) return true;
   // Node 20: the feature is complete in V8 but behind a flag; it applies to modules compiled after.
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return WebAssembly.validate(KERNEL_BYTES);
+  return WebAssembly.validate(bytes);
 }
 
 /**
@@ -148,15 +149,19 @@ function relaxedSimd(): boolean {
  * or relaxed SIMD is unavailable. Returns whether `matMul` and `rowMax` use them.
  */
 export function enableWasmKernels(): boolean {
-  if (process.env['GLMFLOW_WASM_KERNELS'] === 'tfjs' || !relaxedSimd()) return (enabled = false);
+  compiled = undefined;
+  if (process.env['GLMFLOW_WASM_KERNELS'] === 'tfjs') return false;
+  const bytes = readFileSync(KERNEL_FILE);
+  if (!relaxedSimd(bytes)) return false;
+  compiled = new WebAssembly.Module(bytes);
   for (const [kernelName, kernelFunc] of [[MATMUL, matMulKernel], [ROW_MAX, rowMaxKernel]] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
-  return (enabled = true);
+  return true;
 }
 
 function onWasm(...tensors: tf.Tensor[]): boolean {
-  return enabled && tf.getBackend() === 'wasm' && tensors.every((t) => t.dtype === 'float32');
+  return compiled !== undefined && tf.getBackend() === 'wasm' && tensors.every((t) => t.dtype === 'float32');
 }
 
 /** Whether frozen weights are worth keeping in both layouts: on the CPU backends tfjs's transposed product is ~10x slower. */
