@@ -1,49 +1,95 @@
 // One session's records → one ChatGLM3 conversation, following the shared data
 // README's rules: order by time (stable), drop notices, empty and
 // placeholder-only messages and duplicate rows, merge consecutive same-role
-// messages, keep only sessions with both a user and an assistant turn.
-import type { Message } from '../../formats/conversation.ts';
-import type { SourceRecord } from '../../formats/record.ts';
-import type { Rejected } from '../../formats/rejects.ts';
+// messages, keep only sessions with both a user and an assistant turn. Records
+// hold JSON literals as byte text (record-line.ts); the conversation and the
+// rejects are JSON lines in byte text, the bytes JSON.stringify would write.
+import { fromByteText, hasEdgeSpace } from '../../formats/byte-text.ts';
 import { isPlaceholderOnly, normalizeText } from './messages.ts';
+import { literal, type LineRecord } from './record-line.ts';
+
+/** JSON lines as byte text, or their bytes. */
+export type Line = string | Buffer;
 
 export interface ConvertedSession {
-  /** Absent when the session was dropped (its records are then all in `rejected`). */
-  readonly conversation?: { readonly session_id: string; readonly source: string; readonly conversations: Message[] };
+  /** The conversation's JSON line; absent when the session was dropped (its records are then all rejected). */
+  readonly conversation?: Line;
+  readonly messages: number;
   /** Records that ended in the conversation. */
   readonly kept: number;
-  readonly rejected: readonly Rejected[];
+  readonly rejected: readonly { readonly reason: string; readonly line: Line }[];
 }
 
-export function convertSession(session: string, records: readonly SourceRecord[]): ConvertedSession {
-  const rejected: Rejected[] = [];
-  const reject = (record: SourceRecord, reason: string): void => {
-    rejected.push({ ...locationOf(record), reason, session, detail: record.text });
-  };
-  const kept: { record: SourceRecord; role: Message['role']; text: string }[] = [];
+/** The session with its lines as bytes, outside the heap. */
+export function held(session: ConvertedSession): ConvertedSession {
+  const bytes = (line: Line): Buffer => (typeof line === 'string' ? Buffer.from(line, 'latin1') : line);
+  return { ...session, ...(session.conversation !== undefined && { conversation: bytes(session.conversation) }), rejected: session.rejected.map(({ reason, line }) => ({ reason, line: bytes(line) })) };
+}
+
+const NOTICE = '"notice"';
+const USER = '"user"';
+const ASSISTANT = '"assistant"';
+const EMPTY = '""';
+
+export function convertSession(records: readonly LineRecord[]): ConvertedSession {
+  const session = records[0]!.session;
+  const rejected: { reason: string; line: string }[] = [];
+  // Parallel arrays, not an object per record: this runs for every record of a million-row export.
+  const kept: LineRecord[] = [];
+  const texts: string[] = [];
+  let users = 0;
+  let assistants = 0;
   for (const record of byTime(records)) {
-    const text = normalizeText(record.text);
-    const previous = kept.at(-1);
-    if (record.role === 'notice') reject(record, 'system notice');
-    else if (text === '') reject(record, 'empty message');
-    else if (isPlaceholderOnly(text)) reject(record, 'placeholder-only message');
-    // Without a time, a repeat is a message sent twice, not a row exported twice.
-    else if (record.time !== null && previous && previous.record.time === record.time && previous.role === record.role && previous.text === text) reject(record, 'duplicate row');
-    else kept.push({ record, role: record.role, text });
+    const text = normalized(record.text);
+    const previous = kept.length - 1;
+    let reason: string | undefined;
+    if (record.role === NOTICE) reason = 'system notice';
+    else if (text === EMPTY) reason = 'empty message';
+    else if (text.charCodeAt(1) === 0x5b /* [ */ && isPlaceholderOnly(JSON.parse(fromByteText(text)) as string)) reason = 'placeholder-only message';
+    // Without a time, a repeat is a message sent twice, not a row exported twice. Literals are equal exactly when their texts are.
+    else if (record.time !== null && previous >= 0 && kept[previous]!.time === record.time && kept[previous]!.role === record.role && texts[previous] === text) reason = 'duplicate row';
+    if (reason !== undefined) {
+      rejected.push({ reason, line: rejectLine(record, reason) });
+      continue;
+    }
+    kept.push(record);
+    texts.push(text);
+    if (record.role === USER) users++;
+    else if (record.role === ASSISTANT) assistants++;
   }
-  const missing = (['user', 'assistant'] as const).filter((role) => !kept.some((message) => message.role === role));
-  if (missing.length > 0) {
-    const reason = `session dropped: no ${missing.join(' or ')} message`;
-    for (const { record } of kept) reject(record, reason);
-    return { kept: 0, rejected };
+  if (users === 0 || assistants === 0) {
+    const reason = `session dropped: no ${[users === 0 && 'user', assistants === 0 && 'assistant'].filter(Boolean).join(' or ')} message`;
+    for (const record of kept) rejected.push({ reason, line: rejectLine(record, reason) });
+    return { messages: 0, kept: 0, rejected };
   }
-  const conversations: Message[] = [];
-  for (const { role, text } of kept) {
-    const last = conversations.at(-1);
-    if (last?.role === role) conversations[conversations.length - 1] = { role, content: `${last.content}\n${text}` };
-    else conversations.push({ role, content: text });
+  // Consecutive messages of one role are one turn, joined by a newline (written escaped, inside the literal).
+  let turns = '';
+  let messages = 0;
+  for (let i = 0; i < kept.length; i++) {
+    const role = kept[i]!.role;
+    const joined = i > 0 && kept[i - 1]!.role === role;
+    if (!joined) turns += `${messages++ === 0 ? '' : '"},'}{"role":${role},"content":${texts[i]!.slice(0, -1)}`;
+    else turns += `\\n${texts[i]!.slice(1, -1)}`;
   }
-  return { conversation: { session_id: session, source: records[0]!.file, conversations }, kept: kept.length, rejected };
+  return { conversation: `{"session_id":${session},"source":${records[0]!.file},"conversations":[${turns}"}]}`, messages, kept: kept.length, rejected };
+}
+
+/** The rejected.jsonl line of a record: where it came from, why, its session and its text as read. */
+function rejectLine(record: LineRecord, reason: string): string {
+  return `{${record.location},"reason":${reasonLiteral(reason)},"session":${record.session},"detail":${record.text}}`;
+}
+
+const reasons = new Map<string, string>();
+function reasonLiteral(reason: string): string {
+  let known = reasons.get(reason);
+  if (known === undefined) reasons.set(reason, (known = literal(reason)));
+  return known;
+}
+
+/** A text literal after normalizeText: most need nothing, which is seen without decoding them. */
+function normalized(text: string): string {
+  if (!text.includes('\\') && !hasEdgeSpace(text, 1, text.length - 1)) return text;
+  return literal(normalizeText(JSON.parse(fromByteText(text)) as string));
 }
 
 /**
@@ -51,20 +97,17 @@ export function convertSession(session: string, records: readonly SourceRecord[]
  * before it in the file, so sources without times keep file order. Most sessions
  * are exported in order already and are returned as they are.
  */
-function byTime(records: readonly SourceRecord[]): readonly SourceRecord[] {
+function byTime(records: readonly LineRecord[]): readonly LineRecord[] {
   let carried = '';
   let sorted = true;
-  const keys = records.map((record) => {
-    const key = record.time ?? carried;
-    if (key < carried) sorted = false;
-    return (carried = key);
-  });
+  for (const { time } of records) {
+    if (time !== null && time < carried) sorted = false;
+    carried = time ?? carried;
+  }
   if (sorted) return records;
+  const keys: string[] = [];
+  carried = '';
+  for (const { time } of records) keys.push((carried = time ?? carried));
   const order = keys.map((_, index) => index).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
   return order.map((index) => records[index]!);
-}
-
-function locationOf(record: SourceRecord): Omit<SourceRecord, 'session' | 'time' | 'label' | 'role' | 'text'> {
-  const { session: _s, time: _t, label: _l, role: _r, text: _x, ...location } = record;
-  return location;
 }

@@ -1,24 +1,13 @@
-// convert's work on a worker thread (see convert.ts): partitioning one byte range
-// of the records, and grouping one bucket.
+// convert's work, run on worker threads by TaskPool (or on the stage's own
+// thread when there is one range): reading a range's spans, grouping a range,
+// grouping a bucket.
 import type { ByteRange } from '../../formats/ranges.ts';
-import { RejectLog, type Rejected } from '../../formats/rejects.ts';
-import { convertBucket, partition, scratchFile } from './convert.ts';
+import { groupBucket } from './bucket.ts';
+import { groupRange, type GroupInput } from './group.ts';
+import { scanSpans } from './spans.ts';
 
 export const tasks = {
-  /** Rejects come back in line order, numbered from the range's start like the bucket lines. */
-  async partition(input: { recordsFile: string; range: ByteRange; buckets: number; dir: string; rangeIndex: number }) {
-    const rejected: Rejected[] = [];
-    const counts = await partition(input.recordsFile, input.range, input.buckets, (index) => scratchFile(input.dir, 'records', index, input.rangeIndex), (entry) => void rejected.push(entry));
-    return { ...counts, rejected };
-  },
-
-  async bucket(input: { inputs: { file: string; offset: number }[]; conversationsFile: string; rejectedFile: string; source: string }) {
-    const rejects = new RejectLog(input.rejectedFile);
-    try {
-      const result = await convertBucket(input.inputs, input.conversationsFile, input.source, rejects);
-      return { ...result, byReason: [...rejects.byReason] };
-    } finally {
-      await rejects.close();
-    }
-  },
+  scan: (input: { recordsFile: string; range: ByteRange }) => scanSpans(input.recordsFile, input.range),
+  group: (input: GroupInput) => groupRange(input),
+  bucket: (input: { inputs: string[]; parts: { conversations: string; rejected: string }; source: string }) => groupBucket(input.inputs, input.parts, input.source),
 };

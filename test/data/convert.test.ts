@@ -1,22 +1,29 @@
-// Convert on hand-written records: the README rules one by one, and the same
-// result whether sessions are grouped in one bucket or spread over many.
+// Convert on hand-written records: the README rules one by one; the same
+// result whether sessions are grouped as they are read or spilled to buckets,
+// and whether lines are in ingest's shape or written otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceRecord } from '../../formats/record.ts';
-import { convert } from '../../stages/convert/convert.ts';
+import { convert, type ConvertOptions } from '../../stages/convert/convert.ts';
 import { readLines, tempDir } from './helpers.ts';
 
 const row = (session: string, row: number, time: string | null, role: SourceRecord['role'], text: string): SourceRecord => ({ file: 'x.csv', row, session, time, label: role, role, text });
 
-async function convertRecords(records: readonly SourceRecord[], bucketBytes?: number) {
+async function convertLines(lines: readonly string[], options: ConvertOptions = {}) {
   const dir = await tempDir('convert');
   const input = path.join(dir, 'records.jsonl');
-  await writeFile(input, records.map((r) => JSON.stringify(r) + '\n').join(''));
+  await writeFile(input, lines.map((line) => `${line}\n`).join(''));
   const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
-  const report = await convert(input, outputs, dir, bucketBytes === undefined ? {} : { bucketBytes });
-  return { report, conversations: await readLines(outputs.conversations), rejected: await readLines(outputs.rejected) };
+  const report = await convert(input, outputs, dir, options);
+  return { report, conversations: await readFile(outputs.conversations, 'utf8'), rejected: await readFile(outputs.rejected, 'utf8') };
+}
+
+async function convertRecords(records: readonly SourceRecord[], options: ConvertOptions = {}) {
+  const { report, conversations, rejected } = await convertLines(records.map((record) => JSON.stringify(record)), options);
+  const parse = (text: string) => (text === '' ? [] : text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+  return { report, conversations: parse(conversations), rejected: parse(rejected) };
 }
 
 test('sorts by time (stable), drops notices, placeholders and duplicates, merges same-role runs', async () => {
@@ -39,18 +46,30 @@ test('rows without a time keep file order and are never taken for duplicates', a
   assert.deepEqual(conversations[0]?.['conversations'], [{ role: 'user', content: '好的' }, { role: 'assistant', content: '嗯' }, { role: 'user', content: '好的' }]);
 });
 
-test('many buckets give the same output as one, in order of first appearance', async () => {
-  const records: SourceRecord[] = [];
-  // Sessions interleaved as in a CSV sorted by time.
+test('sessions spilled to buckets give the bytes grouped ones give, in order of first appearance', async () => {
+  const lines: string[] = [];
+  // Sessions interleaved as in a CSV sorted by time, and one malformed line among them.
   for (let i = 0; i < 600; i++) {
     const session = `s${i % 150}`;
-    records.push(row(session, i + 2, `2018-11-01 10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, i % 300 < 150 ? 'user' : 'assistant', `m${i}`));
+    lines.push(JSON.stringify(row(session, i + 2, `2018-11-01 10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, i % 300 < 150 ? 'user' : 'assistant', i % 7 === 0 ? '[图片]' : `m${i}`)));
+    if (i === 333) lines.push('{"file":"x.csv","row":');
   }
-  const one = await convertRecords(records);
-  const many = await convertRecords(records, 2_000);
-  assert.equal(one.conversations.length, 150);
-  assert.deepEqual(many.conversations, one.conversations);
-  assert.deepEqual(one.conversations.slice(0, 3).map((c) => c['session_id']), ['s0', 's1', 's2']);
+  const grouped = await convertLines(lines);
+  // Each session spans 450 lines: a window of 100 spills them all, over many small buckets.
+  const spilled = await convertLines(lines, { window: 100, bucketBytes: 2_000 });
+  assert.equal(grouped.report.spilled, 0);
+  assert.equal(spilled.report.spilled, 600);
+  assert.equal(spilled.conversations, grouped.conversations);
+  assert.equal(spilled.rejected, grouped.rejected);
+  assert.deepEqual({ ...spilled.report, spilled: 0 }, grouped.report);
+  const conversations = grouped.conversations.trimEnd().split('\n').map((line) => JSON.parse(line) as { session_id: string });
+  assert.equal(conversations.length, 150);
+  assert.deepEqual(conversations.slice(0, 3).map((c) => c.session_id), ['s0', 's1', 's2']);
+  // Rejects in order of their session's first line (s0 on line 1 … s149 on line 150), then the malformed line 335's.
+  const rejectedLines = grouped.rejected.trimEnd().split('\n').map((line) => JSON.parse(line) as { line?: number; session?: string });
+  assert.deepEqual(rejectedLines.at(-1), { file: 'records.jsonl', line: 335, reason: 'malformed record', detail: rejectedLines.at(-1)!['detail' as never] });
+  const sessions = [...new Set(rejectedLines.slice(0, -1).map((entry) => entry.session))];
+  assert.deepEqual(sessions, [...sessions].sort((a, b) => Number(a!.slice(1)) - Number(b!.slice(1))));
 });
 
 test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed lines, escaped ids, nested and repeated keys, no last newline', async () => {
@@ -73,14 +92,58 @@ test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed
   await writeFile(input, `${lines.join('\r\n')}\r\n${line(row('s3', 10, '2018-11-01 10:00:08', 'assistant', '今天送达'))}`);
   const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
   const progress: string[] = [];
-  const report = await convert(input, outputs, dir, { bucketBytes: 64, progress: (done, total) => progress.push(`${done}/${total}`) });
-  // One call per scratch bucket, counting up to all of them.
-  assert.ok(progress.length > 1);
-  assert.deepEqual(progress, progress.map((_, i) => `${i}/${progress.length}`));
+  const report = await convert(input, outputs, dir, { window: 2, bucketBytes: 64, progress: (done, total) => progress.push(`${done}/${total}`) });
+  // Counting up from none to all steps: the range read twice, then each bucket.
+  assert.ok(progress.length > 3, progress.join(' '));
+  assert.equal(progress[0], '0/2');
+  assert.deepEqual(progress.map((step) => Number(step.split('/')[0])), progress.map((_, i) => i));
+  assert.equal(progress.at(-1), `${progress.length - 1}/${progress.length - 1}`);
   const conversations = await readLines(outputs.conversations);
   assert.deepEqual(conversations.map((c) => [c['session_id'], (c['conversations'] as unknown[]).length]), [['s1', 2], ['s"2', 2], ['s3', 2]]);
   assert.deepEqual(conversations[2]?.['conversations'], [{ role: 'user', content: '到了吗\n还有一件\n也查一下' }, { role: 'assistant', content: '今天送达' }]);
   assert.deepEqual((await readLines(outputs.rejected)).map((r) => [r['line'], r['reason']]), [[5, 'malformed record']]);
   assert.equal(report.recordsIn, 9);
   assert.equal(report.recordsIn, report.kept + report.rejected);
+});
+
+// Texts whose bytes come close to what normalizing, placeholders and JSON escapes look for.
+const TRICKY = ['  在吗\u3000', '\u00a0好的', 'a\r\nb', 'x\ry', '[图片] [表情]', '[图片]\u3000[表情]', '  ', '', '"引号" \\ 反斜杠', '\u0001控制', '表情 😀', '丠', '\u2028分隔', '\ufeff开头', '末尾\u200a', '制表\t', '好的。', '〇', '[数字x]元', '[图片'];
+
+test('lines in ingest\'s shape and the same records written otherwise give the same bytes', async () => {
+  const records: SourceRecord[] = [];
+  for (const [i, text] of TRICKY.entries()) {
+    const at = i % 3 === 0 ? { file: 'a.xlsx', sheet: '聊天 "记录"', row: i + 2 } : i % 3 === 1 ? { file: 'b.jsonl', line: i + 1 } : { file: 'c.json', item: i };
+    const time = i % 4 === 3 ? null : `2018-11-01 10:00:${String(i).padStart(2, '0')}`;
+    for (const [role, session] of [['user', `s${i % 5}`], ['assistant', `s${i % 5}`], ['notice', `s${i % 5}`]] as const) records.push({ ...at, session, time, label: role, role, text });
+  }
+  const shaped = records.map((record) => JSON.stringify(record));
+  // Keys in another order: no line matches ingest's shape, so each is parsed.
+  const reordered = records.map(({ text, role, label, time, session, ...at }) => JSON.stringify({ ...at, text, role, label, time, session }));
+  // In ingest's shape, with every non-ASCII character and the slash written as escapes JSON.stringify does not use.
+  const escaped = shaped.map((line) => line.replace(/"text":(".*")}$/, (_, text: string) => `"text":${text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\//g, '\\/')}}`));
+  const [a, b, c] = await Promise.all([convertLines(shaped), convertLines(reordered), convertLines(escaped)]);
+  assert.ok(a.conversations.length > 0 && a.rejected.length > 0);
+  assert.equal(b.conversations, a.conversations);
+  assert.equal(b.rejected, a.rejected);
+  assert.equal(c.conversations, a.conversations);
+  assert.equal(c.rejected, a.rejected);
+  // And what the rules say, checked on the decoded output.
+  const contents = a.conversations.trimEnd().split('\n').flatMap((line) => (JSON.parse(line) as { conversations: { content: string }[] }).conversations.map((m) => m.content));
+  for (const content of contents) for (const part of content.split('\n')) assert.equal(part, part.trim());
+  assert.ok(contents.some((content) => content.includes('好的。')));
+  assert.ok(!contents.some((content) => content === '[图片] [表情]' || content.includes('\r')));
+});
+
+test('a line whose bytes are not UTF-8 is read with U+FFFD, as a decoder reads it', async () => {
+  const dir = await tempDir('convert');
+  const input = path.join(dir, 'records.jsonl');
+  const good = (session: string, role: SourceRecord['role'], text: string) => Buffer.from(`${JSON.stringify(row(session, 2, '2018-11-01 10:00:00', role, text))}\n`);
+  const bad = Buffer.from(JSON.stringify(row('s', 3, '2018-11-01 10:00:01', 'assistant', 'XX')).replace('XX', '\u0000\u0000'));
+  bad[bad.indexOf(0)] = 0xe4;
+  bad[bad.indexOf(0)] = 0xff;
+  await writeFile(input, Buffer.concat([good('s', 'user', '在吗'), bad, Buffer.from('\n'), good('t', 'user', '你好'), good('t', 'assistant', '在的')]));
+  const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
+  await convert(input, outputs, dir);
+  const conversations = await readLines<{ conversations: { content: string }[] }>(outputs.conversations);
+  assert.deepEqual(conversations.map((c) => c.conversations.map((m) => m.content)), [['在吗', '\ufffd\ufffd'], ['你好', '在的']]);
 });
