@@ -1,55 +1,70 @@
 // What grouping a range or a bucket writes: its conversations and its rejects,
-// each in order of a number (a session's first record's line, or a malformed
-// line's own) kept beside the file, so that the parts merge into the stage's
-// outputs in one order however the records were cut (merge.ts); and the counts
-// of what it kept and rejected.
+// and beside each file an index of its lines: the number the outputs are
+// ordered by (a session's first record's line, or a malformed line's own), the
+// session's hash, and what the line counts for (records kept and messages, or
+// the reason of a reject). The outputs are merged from the parts (merge.ts),
+// leaving out the lines of sessions grouped again from buckets, and counted
+// from the indexes of the lines they hold.
 import { LineWriter } from '../../formats/lines.ts';
 import { literal, type Malformed } from './record-line.ts';
 import type { ConvertedSession, Line } from './session.ts';
 
-/** A part file and the order number of each of its lines. */
+/** The hash of a line that belongs to no session (a malformed line's reject): never grouped again. */
+export const NO_SESSION = -1;
+
+/** A part file and its lines' index, line by line. */
 export interface Part {
   readonly file: string;
   readonly seqs: Float64Array;
-}
-
-export interface PartCounts {
-  /** Records this part accounts for: kept here or rejected here. */
-  readonly records: number;
-  readonly kept: number;
-  readonly messages: number;
-  readonly byReason: (readonly [string, number])[];
-  readonly conversations: Part;
-  readonly rejected: Part;
+  readonly hashes: Float64Array;
+  /** Conversations: records kept and messages; rejects: the index of the reason in `reasons`, and 0. */
+  readonly counts: readonly [Uint32Array, Uint32Array];
+  readonly reasons: readonly string[];
 }
 
 class PartWriter {
   readonly #lines: LineWriter;
   readonly #seqs: number[] = [];
+  readonly #hashes: number[] = [];
+  readonly #counts: [number[], number[]] = [[], []];
+  readonly #reasons = new Map<string, number>();
 
   constructor(readonly file: string) {
     this.#lines = new LineWriter(file);
   }
 
   /** A promise only when the disk is behind. */
-  write(seq: number, line: Line): Promise<void> | undefined {
+  write(seq: number, hash: number, line: Line, counts: readonly [number, number]): Promise<void> | undefined {
     this.#seqs.push(seq);
+    this.#hashes.push(hash);
+    this.#counts[0].push(counts[0]);
+    this.#counts[1].push(counts[1]);
     return typeof line === 'string' ? this.#lines.write(line, 'latin1') : this.#lines.writeBytes('', line);
+  }
+
+  reject(seq: number, hash: number, line: Line, reason: string): Promise<void> | undefined {
+    let index = this.#reasons.get(reason);
+    if (index === undefined) this.#reasons.set(reason, (index = this.#reasons.size));
+    return this.write(seq, hash, line, [index, 0]);
   }
 
   async close(): Promise<Part> {
     await this.#lines.close();
-    return { file: this.file, seqs: Float64Array.from(this.#seqs) };
+    return { file: this.file, seqs: Float64Array.from(this.#seqs), hashes: Float64Array.from(this.#hashes), counts: [Uint32Array.from(this.#counts[0]), Uint32Array.from(this.#counts[1])], reasons: [...this.#reasons.keys()] };
   }
+}
+
+export interface Parts {
+  /** Records read (blank lines aside), each kept or rejected in some part. */
+  readonly records: number;
+  readonly conversations: Part;
+  readonly rejected: Part;
 }
 
 export class ConvertedParts {
   readonly #conversations: PartWriter;
   readonly #rejected: PartWriter;
-  readonly #byReason = new Map<string, number>();
-  #kept = 0;
-  #messages = 0;
-  /** Records grouped here, counted by the caller. */
+  /** Records read, counted by the caller. */
   records = 0;
 
   constructor(
@@ -62,27 +77,20 @@ export class ConvertedParts {
   }
 
   /** A promise only when the disk is behind. */
-  session(first: number, converted: ConvertedSession): Promise<void> | undefined {
-    this.#kept += converted.kept;
-    this.#messages += converted.messages;
+  session(first: number, hash: number, converted: ConvertedSession): Promise<void> | undefined {
     let wait: Promise<void> | undefined;
-    for (const { reason, line } of converted.rejected) wait = this.#reject(first, reason, line) ?? wait;
-    if (converted.conversation !== undefined) wait = this.#conversations.write(first, converted.conversation) ?? wait;
+    for (const { reason, line } of converted.rejected) wait = this.#rejected.reject(first, hash, line, reason) ?? wait;
+    if (converted.conversation !== undefined) wait = this.#conversations.write(first, hash, converted.conversation, [converted.kept, converted.messages]) ?? wait;
     return wait;
   }
 
   malformed({ seq, error }: Malformed): Promise<void> | undefined {
-    return this.#reject(seq, MALFORMED, literal({ file: this.source, line: seq, reason: MALFORMED, detail: error }));
+    return this.#rejected.reject(seq, NO_SESSION, literal({ file: this.source, line: seq, reason: MALFORMED, detail: error }), MALFORMED);
   }
 
-  #reject(first: number, reason: string, line: Line): Promise<void> | undefined {
-    this.#byReason.set(reason, (this.#byReason.get(reason) ?? 0) + 1);
-    return this.#rejected.write(first, line);
-  }
-
-  async close(): Promise<PartCounts> {
+  async close(): Promise<Parts> {
     const [conversations, rejected] = await Promise.all([this.#conversations.close(), this.#rejected.close()]);
-    return { records: this.records, kept: this.#kept, messages: this.#messages, byReason: [...this.#byReason], conversations, rejected };
+    return { records: this.records, conversations, rejected };
   }
 }
 

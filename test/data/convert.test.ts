@@ -46,30 +46,35 @@ test('rows without a time keep file order and are never taken for duplicates', a
   assert.deepEqual(conversations[0]?.['conversations'], [{ role: 'user', content: '好的' }, { role: 'assistant', content: '嗯' }, { role: 'user', content: '好的' }]);
 });
 
-test('sessions spilled to buckets give the bytes grouped ones give, in order of first appearance', async () => {
+test('sessions whose records are interleaved are grouped again from buckets, in order of first appearance', async () => {
   const lines: string[] = [];
   // Sessions interleaved as in a CSV sorted by time, and one malformed line among them.
+  const record = (i: number) => row(`s${i % 150}`, i + 2, `2018-11-01 10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, i % 300 < 150 ? 'user' : 'assistant', i % 7 === 0 ? '[图片]' : `m${i}`);
   for (let i = 0; i < 600; i++) {
-    const session = `s${i % 150}`;
-    lines.push(JSON.stringify(row(session, i + 2, `2018-11-01 10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, i % 300 < 150 ? 'user' : 'assistant', i % 7 === 0 ? '[图片]' : `m${i}`)));
+    lines.push(JSON.stringify(record(i)));
     if (i === 333) lines.push('{"file":"x.csv","row":');
   }
-  const grouped = await convertLines(lines);
-  // Each session spans 450 lines: a window of 100 spills them all, over many small buckets.
-  const spilled = await convertLines(lines, { window: 100, bucketBytes: 2_000 });
-  assert.equal(grouped.report.spilled, 0);
-  assert.equal(spilled.report.spilled, 600);
-  assert.equal(spilled.conversations, grouped.conversations);
-  assert.equal(spilled.rejected, grouped.rejected);
-  assert.deepEqual({ ...spilled.report, spilled: 0 }, grouped.report);
-  const conversations = grouped.conversations.trimEnd().split('\n').map((line) => JSON.parse(line) as { session_id: string });
+  // Over many small buckets, and over few.
+  const many = await convertLines(lines, { bucketBytes: 2_000 });
+  const few = await convertLines(lines);
+  assert.equal(many.report.regrouped, 600);
+  assert.equal(many.conversations, few.conversations);
+  assert.equal(many.rejected, few.rejected);
+  assert.deepEqual(many.report, few.report);
+  // The same sessions with their records together (and no malformed line): the same conversations.
+  const together = await convertLines([...Array(600).keys()].sort((a, b) => (a % 150) - (b % 150) || a - b).map((i) => JSON.stringify(record(i))));
+  assert.equal(together.report.regrouped, 0);
+  assert.equal(together.conversations, many.conversations);
+  const conversations = many.conversations.trimEnd().split('\n').map((line) => JSON.parse(line) as { session_id: string });
   assert.equal(conversations.length, 150);
   assert.deepEqual(conversations.slice(0, 3).map((c) => c.session_id), ['s0', 's1', 's2']);
   // Rejects in order of their session's first line (s0 on line 1 … s149 on line 150), then the malformed line 335's.
-  const rejectedLines = grouped.rejected.trimEnd().split('\n').map((line) => JSON.parse(line) as { line?: number; session?: string });
-  assert.deepEqual(rejectedLines.at(-1), { file: 'records.jsonl', line: 335, reason: 'malformed record', detail: rejectedLines.at(-1)!['detail' as never] });
+  const rejectedLines = many.rejected.trimEnd().split('\n').map((line) => JSON.parse(line) as { line?: number; session?: string; detail?: string });
+  assert.deepEqual(rejectedLines.at(-1), { file: 'records.jsonl', line: 335, reason: 'malformed record', detail: rejectedLines.at(-1)!.detail });
   const sessions = [...new Set(rejectedLines.slice(0, -1).map((entry) => entry.session))];
   assert.deepEqual(sessions, [...sessions].sort((a, b) => Number(a!.slice(1)) - Number(b!.slice(1))));
+  assert.equal(many.report.recordsIn, 601);
+  assert.equal(many.report.recordsIn, many.report.kept + many.report.rejected);
 });
 
 test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed lines, escaped ids, nested and repeated keys, no last newline', async () => {
@@ -92,10 +97,10 @@ test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed
   await writeFile(input, `${lines.join('\r\n')}\r\n${line(row('s3', 10, '2018-11-01 10:00:08', 'assistant', '今天送达'))}`);
   const outputs = { conversations: path.join(dir, 'conversations.jsonl'), rejected: path.join(dir, 'rejected.jsonl') };
   const progress: string[] = [];
-  const report = await convert(input, outputs, dir, { window: 2, bucketBytes: 64, progress: (done, total) => progress.push(`${done}/${total}`) });
-  // Counting up from none to all steps: the range read twice, then each bucket.
+  const report = await convert(input, outputs, dir, { bucketBytes: 64, progress: (done, total) => progress.push(`${done}/${total}`) });
+  // Counting up from none to all steps: the range grouped; s1 and s3 interleave, so the range copied from and each bucket grouped.
   assert.ok(progress.length > 3, progress.join(' '));
-  assert.equal(progress[0], '0/2');
+  assert.equal(progress[0], '0/1');
   assert.deepEqual(progress.map((step) => Number(step.split('/')[0])), progress.map((_, i) => i));
   assert.equal(progress.at(-1), `${progress.length - 1}/${progress.length - 1}`);
   const conversations = await readLines(outputs.conversations);
@@ -146,4 +151,18 @@ test('a line whose bytes are not UTF-8 is read with U+FFFD, as a decoder reads i
   await convert(input, outputs, dir);
   const conversations = await readLines<{ conversations: { content: string }[] }>(outputs.conversations);
   assert.deepEqual(conversations.map((c) => c.conversations.map((m) => m.content)), [['在吗', '\ufffd\ufffd'], ['你好', '在的']]);
+});
+
+test('two sessions whose ids share a hash are each converted whole', async () => {
+  // s539599 and s722382 have the same 32-bit FNV-1a hash: convert tells sessions apart by it first.
+  const talk = (session: string, from: number) => [row(session, from, `2018-11-01 10:00:0${from % 10}`, 'user', `问${session}`), row(session, from + 1, `2018-11-01 10:00:0${(from + 1) % 10}`, 'assistant', `答${session}`)];
+  const together = await convertRecords([...talk('s539599', 2), ...talk('s722382', 4), ...talk('x', 6)]);
+  const interleaved = await convertRecords([talk('s539599', 2)[0]!, talk('s722382', 4)[0]!, talk('s539599', 2)[1]!, talk('s722382', 4)[1]!]);
+  for (const { conversations, report } of [together, interleaved]) {
+    const bySession = Object.fromEntries(conversations.map((c) => [c['session_id'], (c['conversations'] as { content: string }[]).map((m) => m.content)]));
+    assert.deepEqual(bySession['s539599'], ['问s539599', '答s539599']);
+    assert.deepEqual(bySession['s722382'], ['问s722382', '答s722382']);
+    assert.equal(report.recordsIn, report.kept + report.rejected);
+  }
+  assert.deepEqual(together.conversations.map((c) => c['session_id']), ['s539599', 's722382', 'x']);
 });

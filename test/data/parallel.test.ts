@@ -82,33 +82,33 @@ test('an unknown sender label in a later range stops the run with the message on
   assert.equal(two.hint, one.hint);
 });
 
-test('convert on two threads, records cut into ranges, grouped as read or spilled to buckets, writes the bytes one thread writes', async () => {
+test('convert on two threads, records cut into ranges, grouped as read or again from buckets, writes the bytes one thread writes', async () => {
   const { dir, files } = await inputs('\r\n');
   const { outputs } = await ingestWith(dir, files, 1, 'records');
   // A malformed record in the middle: its line number must survive the cut.
   const lines = (await readFile(outputs.records, 'utf8')).split('\n');
   lines.splice(1500, 0, '{"broken":');
   await writeFile(outputs.records, lines.join('\n'));
-  const run = async (workers: number, window?: number) => {
-    const out = { conversations: path.join(dir, `conv${workers}-${window}.jsonl`), rejected: path.join(dir, `conv-rejected${workers}-${window}.jsonl`) };
-    const report = await convert(outputs.records, out, dir, { workers, bucketBytes: 8192, rangeBytes: 16384, ...(window && { window }) });
+  // The same records with every session's lines spread over the file, as an export sorted by time has them.
+  const spread = path.join(dir, 'spread.jsonl');
+  await writeFile(spread, lines.filter((_, i) => i % 2 === 0).concat(lines.filter((_, i) => i % 2 === 1)).join('\n'));
+  const run = async (records: string, workers: number) => {
+    const out = { conversations: path.join(dir, `conv-${path.basename(records)}-${workers}.jsonl`), rejected: path.join(dir, `conv-rejected-${path.basename(records)}-${workers}.jsonl`) };
+    const report = await convert(records, out, dir, { workers, bucketBytes: 8192, rangeBytes: 16384 });
     return { report, conversations: await readFile(out.conversations), rejected: await readFile(out.rejected) };
   };
-  const one = await run(1);
-  assert.equal(one.report.spilled, 0);
-  // Cuts fall between sessions: none is spilled for being in two ranges.
-  const two = await run(2);
-  assert.equal(two.report.spilled, 0);
-  // A window shorter than most sessions spills them to buckets.
-  const spilled = await run(2, 4);
-  assert.ok(spilled.report.spilled > 1000, JSON.stringify(spilled.report));
-  for (const other of [two, spilled]) {
-    assert.deepEqual({ ...other.report, spilled: 0 }, one.report);
-    assert.ok(one.conversations.equals(other.conversations), 'conversations.jsonl differs');
-    assert.ok(one.rejected.equals(other.rejected), 'rejected.jsonl differs');
+  for (const records of [outputs.records, spread]) {
+    const one = await run(records, 1);
+    // Cuts fall between sessions: with their records together, none is grouped again.
+    const two = await run(records, 2);
+    if (records === spread) assert.ok(two.report.regrouped > 1000, JSON.stringify(two.report));
+    else assert.equal(two.report.regrouped, 0);
+    assert.deepEqual(two.report, one.report);
+    assert.ok(one.conversations.equals(two.conversations), 'conversations.jsonl differs');
+    assert.ok(one.rejected.equals(two.rejected), 'rejected.jsonl differs');
+    assert.ok(one.report.conversations > 100, JSON.stringify(one.report));
   }
-  assert.match(one.rejected.toString(), /"line":1501,"reason":"malformed record"/);
-  assert.ok(one.report.conversations > 100, JSON.stringify(one.report));
+  assert.match((await readFile(path.join(dir, `conv-rejected-${path.basename(outputs.records)}-1.jsonl`), 'utf8')), /"line":1501,"reason":"malformed record"/);
 });
 
 /**
