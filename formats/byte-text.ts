@@ -15,11 +15,22 @@ export function toByteText(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');
 }
 
-// The characters String.prototype.trim removes that are not ASCII, in UTF-8: U+00A0 (C2 A0),
-// U+1680 (E1 9A 80), U+2000–U+200A (E2 80 80–8A), U+2028/9 (E2 80 A8/A9), U+202F (E2 80 AF),
-// U+205F (E2 81 9F), U+3000 (E3 80 80), U+FEFF (EF BB BF).
-const WIDE_SPACES = new Set(['\xc2\xa0', '\xe1\x9a\x80', '\xe2\x80\xa8', '\xe2\x80\xa9', '\xe2\x80\xaf', '\xe2\x81\x9f', '\xe3\x80\x80', '\xef\xbb\xbf']);
-for (let last = 0x80; last <= 0x8a; last++) WIDE_SPACES.add(`\xe2\x80${String.fromCharCode(last)}`);
+/**
+ * The length of the character String.prototype.trim removes that starts at `at`, if it is not ASCII, else 0:
+ * U+00A0 (C2 A0), U+1680 (E1 9A 80), U+2000–U+200A (E2 80 80–8A), U+2028/9 (E2 80 A8/A9), U+202F (E2 80 AF),
+ * U+205F (E2 81 9F), U+3000 (E3 80 80), U+FEFF (EF BB BF). Compares char codes only: it runs on every cell.
+ */
+function wideSpace(bytes: string, at: number): number {
+  const lead = bytes.charCodeAt(at);
+  if (lead === 0xc2) return bytes.charCodeAt(at + 1) === 0xa0 ? 2 : 0;
+  const middle = bytes.charCodeAt(at + 1);
+  const last = bytes.charCodeAt(at + 2);
+  if (lead === 0xe1) return middle === 0x9a && last === 0x80 ? 3 : 0;
+  if (lead === 0xe2) return (middle === 0x80 && ((last >= 0x80 && last <= 0x8a) || last === 0xa8 || last === 0xa9 || last === 0xaf)) || (middle === 0x81 && last === 0x9f) ? 3 : 0;
+  if (lead === 0xe3) return middle === 0x80 && last === 0x80 ? 3 : 0;
+  if (lead === 0xef) return middle === 0xbb && last === 0xbf ? 3 : 0;
+  return 0;
+}
 
 /** Whether the byte char at `at` is an ASCII space trim removes (tab to carriage return, space). */
 function asciiSpace(bytes: string, at: number): boolean {
@@ -31,11 +42,9 @@ function asciiSpace(bytes: string, at: number): boolean {
 export function hasEdgeSpace(bytes: string, from = 0, to = bytes.length): boolean {
   if (to <= from) return false;
   if (asciiSpace(bytes, from) || asciiSpace(bytes, to - 1)) return true;
-  const start = bytes.charCodeAt(from);
-  // Every wide space starts with C2, E1, E2, E3 or EF; and ends with 80–8A, 9F, A0, A8, A9, AF or BF.
-  if ((start === 0xc2 || (start >= 0xe1 && start <= 0xe3) || start === 0xef) && (WIDE_SPACES.has(bytes.slice(from, from + 2)) || WIDE_SPACES.has(bytes.slice(from, from + 3)))) return true;
-  const end = bytes.charCodeAt(to - 1);
-  return end >= 0x80 && end <= 0xbf && (WIDE_SPACES.has(bytes.slice(Math.max(from, to - 2), to)) || WIDE_SPACES.has(bytes.slice(Math.max(from, to - 3), to)));
+  const first = wideSpace(bytes, from);
+  if (first !== 0 && from + first <= to) return true;
+  return (to - 2 >= from && wideSpace(bytes, to - 2) === 2) || (to - 3 >= from && wideSpace(bytes, to - 3) === 3);
 }
 
 /** String.prototype.trim of the text a byte text holds, as byte text. */

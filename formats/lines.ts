@@ -68,6 +68,20 @@ export class LineWriter {
     return this.#waitUnless(ok);
   }
 
+  /**
+   * A line the caller writes straight into the batch: `line.writeInto(batch, at)` writes at most `size` bytes
+   * (its line break included) from `at` and returns where it stopped. No string is made for it.
+   */
+  writeInto(size: number, line: { writeInto(batch: Buffer, at: number): number }): Promise<void> | undefined {
+    if (size > BATCH_BYTES) {
+      const bytes = Buffer.allocUnsafe(size);
+      return this.writeBytes('', bytes, 0, line.writeInto(bytes, 0) - 1);
+    }
+    const ok = this.#makeRoom(size);
+    this.#used = line.writeInto(this.#batch, this.#used);
+    return this.#waitUnless(ok);
+  }
+
   /** Counts a line and flushes the batch when the line may not fit, or when latin1 lines wait; false when the disk is behind. */
   #makeRoom(room: number): boolean {
     this.count++;

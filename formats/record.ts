@@ -74,9 +74,16 @@ class LastPart {
   }
 }
 
-const sources = new LastPart((file, sheet) => `{"file":${jsonString(file)}${sheet === undefined ? '' : `,"sheet":${jsonString(sheet)}`}`);
-const sessions = new LastPart((session) => `,"session":${jsonString(session)},"time":`);
-const speakers = new LastPart((label, role) => `,"label":${jsonString(label)},"role":"${role}","text":`);
+/** The pieces of a record line around its row number, time and text; ingest's CSV reader writes lines from them too (stages/ingest/csv-bytes.ts). */
+export const linePieces = {
+  source: (file: string, sheet?: string): string => `{"file":${jsonString(file)}${sheet === undefined ? '' : `,"sheet":${jsonString(sheet)}`}`,
+  session: (session: string): string => `,"session":${jsonString(session)},"time":`,
+  speaker: (label: string, role: string | undefined): string => `,"label":${jsonString(label)},"role":"${role}","text":`,
+};
+
+const sources = new LastPart(linePieces.source);
+const sessions = new LastPart(linePieces.session);
+const speakers = new LastPart(linePieces.speaker);
 
 export function describeLocation(at: Location): string {
   const where = [at.sheet !== undefined ? `sheet ${at.sheet}` : '', at.row !== undefined ? `row ${at.row}` : '', at.line !== undefined ? `line ${at.line}` : '', at.item !== undefined ? `item ${at.item}` : ''];

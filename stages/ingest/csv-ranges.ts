@@ -3,8 +3,9 @@
 // line breaks), and each range must know the number of its first row, so the
 // file is scanned once for row ends, following papaparse's rules for quotes.
 // Only rows with a quote need those rules; the others end at the next line break.
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import Papa from 'papaparse';
+import type { CsvDialect } from './csv-bytes.ts';
 import { PARSE_CHARS } from './csv.ts';
 
 const QUOTE = 0x22;
@@ -36,14 +37,9 @@ export async function csvRanges(file: string, rangeBytes: number): Promise<CsvLa
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
-    const head = Buffer.alloc(Math.min(size, PARSE_CHARS + 3));
-    await handle.read(head, 0, head.length, 0);
-    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-    // The parser's first piece is PARSE_CHARS chars of the bytes after the BOM (see csv.ts).
-    const meta = Papa.parse<string[]>(head.toString('latin1', bom, bom + PARSE_CHARS), { preview: 1 });
-    const { delimiter, linebreak } = meta.meta;
-    if (!(delimiter === ',' || delimiter === '\t') || !(linebreak === '\n' || linebreak === '\r\n')) return undefined;
-    const newline = linebreak;
+    const dialect = await guessDialect(handle, size);
+    if (!dialect) return undefined;
+    const { delimiter, newline, bom } = dialect;
     const scanner = new RowScanner(Buffer.from(delimiter, 'latin1')[0]!, Buffer.from(newline, 'latin1'));
     const ranges: CsvRange[] = [];
     let header: string[] | undefined;
@@ -78,6 +74,22 @@ export async function csvRanges(file: string, rangeBytes: number): Promise<CsvLa
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The delimiter and line break papaparse takes a UTF-8 file to have, guessed from the first piece of text
+ * it is given, and where its text starts (after a BOM); undefined unless a delimiter or line break papaparse
+ * might guess otherwise on a later piece (neither , nor a tab; neither \n nor \r\n).
+ */
+export async function guessDialect(handle: FileHandle, size: number): Promise<(CsvDialect & { readonly bom: number }) | undefined> {
+  const head = Buffer.alloc(Math.min(size, PARSE_CHARS + 3));
+  await handle.read(head, 0, head.length, 0);
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  // The parser's first piece is PARSE_CHARS chars of the bytes after the BOM (see csv.ts).
+  const meta = Papa.parse<string[]>(head.toString('latin1', bom, bom + PARSE_CHARS), { preview: 1 });
+  const { delimiter, linebreak } = meta.meta;
+  if (!(delimiter === ',' || delimiter === '\t') || !(linebreak === '\n' || linebreak === '\r\n')) return undefined;
+  return { delimiter, newline: linebreak, bom };
 }
 
 /** Where papaparse ends rows, for one delimiter and line break. */

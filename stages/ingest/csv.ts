@@ -101,38 +101,72 @@ class Decoder extends Transform {
 }
 
 /**
- * UTF-8 bytes → strings of one char per byte (cell-form.ts), validated and without
- * the BOM. A character split across reads waits for the next read.
+ * A UTF-8 file's reads checked in turn: each read's whole characters (the BOM dropped at the file's start),
+ * a character cut off at its end kept for the next. Fails on bytes that are not UTF-8, saying where.
  */
-class Utf8Bytes extends Transform {
+export class Utf8Reads {
   #tail: Buffer | undefined;
   #offset: number;
+  /** The BOM's length where one was dropped, else 0. */
+  bom = 0;
 
-  /** `offset`: where the bytes start in the file (0 but for a range of it). */
+  /** `offset`: where the reads start in the file (0 but for a range of it). */
   constructor(
     readonly file: string,
     offset = 0,
   ) {
-    super({ readableObjectMode: true });
     this.#offset = offset;
   }
 
-  override _transform(read: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  next(read: Buffer): Buffer {
     // Where `bytes` starts in the file, for messages.
     const from = this.#offset - (this.#tail?.length ?? 0);
     let bytes = this.#tail ? Buffer.concat([this.#tail, read]) : read;
-    if (this.#offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (this.#offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+      bytes = bytes.subarray(3);
+      this.bom = 3;
+    }
     const end = wholeCharacters(bytes);
     this.#tail = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
     this.#offset += read.length;
     const body = bytes.subarray(0, end);
-    if (!isUtf8(body)) return done(notValid(this.file, 'utf-8', from, this.#offset));
+    if (!isUtf8(body)) throw notValid(this.file, 'utf-8', from, this.#offset);
+    return body;
+  }
+
+  /** After the last read: a character cut off at the end is not UTF-8. */
+  end(): void {
+    if (this.#tail) throw notValid(this.file, 'utf-8', this.#offset - this.#tail.length, this.#offset);
+  }
+}
+
+/** UTF-8 bytes → byte text (formats/byte-text.ts) for papaparse, validated and without the BOM. */
+class Utf8Bytes extends Transform {
+  readonly #reads: Utf8Reads;
+
+  constructor(file: string, offset = 0) {
+    super({ readableObjectMode: true });
+    this.#reads = new Utf8Reads(file, offset);
+  }
+
+  override _transform(read: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let body: Buffer;
+    try {
+      body = this.#reads.next(read);
+    } catch (error) {
+      return done(error as Error);
+    }
     pushPieces(this, body.toString('latin1'));
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    done(this.#tail ? notValid(this.file, 'utf-8', this.#offset - this.#tail.length, this.#offset) : undefined);
+    try {
+      this.#reads.end();
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   }
 }
 

@@ -1,10 +1,13 @@
 // Reads every raw file into records.jsonl / rejected.jsonl and accounts for each
 // input unit. Exceptions are the user's to fix (unknown headers, labels,
 // encodings): they stop the stage rather than drop data silently.
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GlmflowError } from '../../engine/errors.ts';
 import type { RecordRole } from '../../formats/record.ts';
+import { readCsvBytes } from './csv-bytes.ts';
+import { guessDialect } from './csv-ranges.ts';
+import { UTF8_BYTES } from './cell-form.ts';
 import { csvCellForm, detectEncoding, parseCsv, type CsvPart } from './csv.ts';
 import { readJsonFile } from './jsonl.ts';
 import { LOADER_EXTENSIONS, readLoader } from './loader.ts';
@@ -29,6 +32,8 @@ export interface IngestOptions {
   readonly workers?: number;
   /** CSV bytes per range read by one thread; tests make it small to use workers on a few rows. */
   readonly rangeBytes?: number;
+  /** false: papaparse reads every row of a UTF-8 CSV, not only those csv-bytes.ts leaves; tests compare the two. */
+  readonly csvBytes?: boolean;
 }
 
 export interface IngestReport {
@@ -134,16 +139,29 @@ export async function csvEncoding(file: string, relative: string, options: Inges
   return encoding;
 }
 
-/** With `part`, only its rows, mapped by the file's header (csv-ranges.ts) unless the part starts with it. */
+/**
+ * With `part`, only its rows, mapped by the file's header (csv-ranges.ts) unless the part starts with it.
+ * UTF-8 rows are read from their bytes (csv-bytes.ts) as far as they can be; papaparse reads the rest.
+ */
 export async function readCsv(file: string, relative: string, sink: IngestSink, options: IngestOptions, part?: { readonly range: CsvPart; readonly header: readonly string[]; readonly encoding: string }): Promise<void> {
   const encoding = part?.encoding ?? (await csvEncoding(file, relative, options));
   const form = csvCellForm(encoding);
-  let table: TableReader | undefined = part && part.range.firstRow > 1 ? new TableReader(sink, mapColumns(part.header.map(form.decode), options.columns, relative), form) : undefined;
+  const newTable = (header: readonly string[]): TableReader => new TableReader(sink, mapColumns(header.map(form.decode), options.columns, relative), form);
+  let table: TableReader | undefined = part && part.range.firstRow > 1 ? newTable(part.header) : undefined;
+  let range = part?.range;
+  const layout = form === UTF8_BYTES && options.csvBytes !== false ? (range ?? (await wholeFile(file))) : undefined;
+  if (layout) {
+    const rest = await readCsvBytes(file, relative, layout, layout, sink, table, newTable);
+    if (!rest) return;
+    table = rest.table;
+    // From the first row, papaparse reads the file as it would have, guesses included.
+    if (part || rest.span.firstRow > 1) range = { ...layout, ...rest.span };
+  }
   // Synchronous while the output keeps up, so parsing is not paused for nothing.
   const readRows = (rows: string[][], firstRow: number, from: number): Promise<void> | undefined => {
     for (let index = from; index < rows.length; index++) {
       const cells = rows[index]!;
-      if (!table) table = new TableReader(sink, mapColumns(cells.map(form.decode), options.columns, relative), form);
+      if (!table) table = newTable(cells);
       else {
         const wait = table.row(cells, { file: relative, row: firstRow + index });
         if (wait) return wait.then(() => readRows(rows, firstRow, index + 1));
@@ -151,7 +169,19 @@ export async function readCsv(file: string, relative: string, sink: IngestSink, 
     }
     return undefined;
   };
-  await parseCsv(file, encoding, (rows, firstRow) => readRows(rows, firstRow, 0), part?.range);
+  await parseCsv(file, encoding, (rows, firstRow) => readRows(rows, firstRow, 0), range);
+}
+
+/** A whole UTF-8 file as a part, with the delimiter and line break papaparse would guess; undefined where it might guess otherwise. */
+async function wholeFile(file: string): Promise<CsvPart | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const dialect = await guessDialect(handle, size);
+    return dialect && { start: 0, end: size, firstRow: 1, delimiter: dialect.delimiter, newline: dialect.newline };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readWorkbook(file: string, relative: string, sink: IngestSink, options: IngestOptions, note: (message: string) => void): Promise<void> {

@@ -67,11 +67,11 @@ export async function ingestInWorkers(files: readonly string[], loaders: readonl
 }
 
 async function planUnits(files: readonly string[], sizes: readonly number[], loaders: readonly string[], rangeBytes: number, dir: string, options: IngestOptions): Promise<ReadUnit[]> {
-  const { projectDir, encoding, columns, roles, unknownLabels } = options;
+  const { projectDir, encoding, columns, roles, unknownLabels, csvBytes } = options;
   const units: ReadUnit[] = [];
   const unit = (file: string, loader: boolean, part?: ReadUnit['part']): ReadUnit => {
     const index = units.length;
-    return { file, relative: relativeTo(projectDir, file), loader, ...(part && { part }), recordsFile: path.join(dir, `records-${index}`), rejectedFile: path.join(dir, `rejected-${index}`), options: { projectDir, encoding, columns, roles, unknownLabels } };
+    return { file, relative: relativeTo(projectDir, file), loader, ...(part && { part }), recordsFile: path.join(dir, `records-${index}`), rejectedFile: path.join(dir, `rejected-${index}`), options: { projectDir, encoding, columns, roles, unknownLabels, ...(csvBytes !== undefined && { csvBytes }) } };
   };
   for (const [index, file] of files.entries()) {
     const extension = path.extname(file).toLowerCase();

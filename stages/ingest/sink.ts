@@ -41,6 +41,13 @@ export class IngestSink {
     return waits && Promise.all(waits).then(() => undefined);
   }
 
+  /** One input unit accepted as one record whose line the caller writes (LineWriter.writeInto). */
+  acceptInto(size: number, line: { writeInto(batch: Buffer, at: number): number }): Promise<void> | undefined {
+    this.#count();
+    this.unitsAccepted++;
+    return this.records.writeInto(size, line);
+  }
+
   async reject(entry: Rejected): Promise<void> {
     this.#count();
     await this.rejects.reject(entry);

@@ -52,6 +52,11 @@ export class TableReader {
     return sink.accept(this.#inForm(at), [{ session, time, label, role, text: cellText(cells[columns.content]) }], form.encoding);
   }
 
+  /** The role of a sender label as the cells hold it, if a row has carried it already. */
+  knownRole(label: string): RecordRole | undefined {
+    return this.#roles.get(label);
+  }
+
   #role(label: string, at: Location): RecordRole | undefined {
     const role = this.sink.roles.role(this.form.decode(label), at);
     if (role !== undefined) this.#roles.set(label, role);

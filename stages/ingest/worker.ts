@@ -20,7 +20,7 @@ export interface ReadUnit {
   readonly lines?: LineRange;
   readonly recordsFile: string;
   readonly rejectedFile: string;
-  readonly options: { readonly projectDir: string; readonly encoding: string; readonly columns: ColumnOverrides; readonly roles: Readonly<Record<string, RecordRole>>; readonly unknownLabels: 'error' | 'reject' };
+  readonly options: { readonly projectDir: string; readonly encoding: string; readonly columns: ColumnOverrides; readonly roles: Readonly<Record<string, RecordRole>>; readonly unknownLabels: 'error' | 'reject'; readonly csvBytes?: boolean };
 }
 
 /** What a unit's reading adds to the stage's counts, notes and log, in the order a single thread would have them. */
