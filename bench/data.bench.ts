@@ -1,8 +1,8 @@
 // Data benchmark: 1,000,000 generated shop rows as CSV and as xlsx through
 // ingest + convert, on every core and on one thread, next to pandas doing the
 // same job by hand (bench/pandas_convert.py, Debian's python3-pandas), and to
-// papaparse's bare parse of the same CSV and ingest's own CSV reader with no row
-// work (where the time between them goes). Each measurement runs in its own child
+// papaparse's bare parse of the same CSV and ingest's papaparse path (byte text,
+// no row work), which reads the rows ingest's byte reader leaves. Each measurement runs in its own child
 // process so its peak RSS is its own.
 // `npx tsx bench/data.bench.ts [rows]`; prints one JSON line per figure.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -112,7 +112,7 @@ async function main(rows: number): Promise<void> {
     const bareRate = median(rounds.map(({ bare }) => parseRate(bare)));
     const same = `papaparse streaming the same CSV, chunk callback, no work per row (same run; medians of ${CSV_ROUNDS} interleaved rounds)`;
     report({ bench: 'data', figure: 'papaparse_rows_per_s', value: bareRate, unit: 'rows/s', referenceNote: same });
-    // Not a target: how fast ingest's reader (UTF-8 kept as bytes, then papaparse) goes before any row is mapped or written.
+    // Not a target: ingest's papaparse path (UTF-8 kept as byte text) before any row is mapped or written, for the rows csv-bytes.ts leaves to it.
     const readerRate = median(rounds.map(({ reader }) => parseRate(reader)));
     report({ bench: 'data', figure: 'csv_reader_rows_per_s', value: readerRate, unit: 'rows/s', reference: bareRate, referenceNote: same, ratio: readerRate / bareRate });
     const measured = { csv: rounds.map((round) => round.csv), xlsx: [child('xlsx', xlsx, dir)] };

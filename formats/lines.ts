@@ -3,9 +3,9 @@
 // 5 µs a line; batching lines as one concatenated string cost ~1 µs a line to
 // flatten and encode, most of a million-row CSV ingest after parsing. Lines whose
 // chars are bytes (latin1) are the exception: for them one concatenated string per
-// batch is the cheaper way, as encoding it is a copy. Used for
-// records, for scratch files whose lines are `<sequence number>\t<JSON>` (the JSON
-// is parsed only where it is needed), and for copying JSONL lines verbatim.
+// batch is the cheaper way, as encoding it is a copy; and a writer that builds
+// a line from bytes writes it into the batch itself (writeInto). Used for
+// records, conversations, rejects and convert's scratch files.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 
@@ -161,18 +161,4 @@ export async function* readLineBuffers(file: string, readBytes = 1 << 20): Async
     if (lines.length > 0) yield lines;
   }
   if (carry) yield [line(carry)];
-}
-
-/** `seq\ttext` lines of a scratch file, a batch at a time. */
-export async function* readSequenced(file: string): AsyncGenerator<{ seq: number; text: string }[]> {
-  for await (const lines of readLineBatches(file)) {
-    yield lines.map((line) => {
-      const tab = line.indexOf('\t');
-      return { seq: Number(line.slice(0, tab)), text: line.slice(tab + 1) };
-    });
-  }
-}
-
-export function sequenced(seq: number, text: string): string {
-  return `${seq}\t${text}`;
 }

@@ -36,14 +36,6 @@ export class RejectLog {
     return this.#writer.write(entry);
   }
 
-  /** Counts entries that another writer put in the same file (a worker's part, appended after this log is closed). */
-  addWrittenElsewhere(counts: Iterable<readonly [string, number]>): void {
-    for (const [reason, count] of counts) {
-      this.total += count;
-      this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + count);
-    }
-  }
-
   /** `reason ×count, …` sorted by count, or `none`. */
   describe(): string {
     return describeReasons(this.byReason);

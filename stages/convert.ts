@@ -22,7 +22,7 @@ export const convertStage = defineStage({
     rejected: output('rejected', 'rejected.jsonl', 'records not in any conversation, with file, row/line and reason'),
   },
   async run(ctx) {
-    const report = await convert(ctx.inputs.records, ctx.outputs, ctx.workDir, { workers: ctx.params.workers, progress: (done, total) => ctx.progress(done, total, 'steps (each range read twice, then buckets)') });
+    const report = await convert(ctx.inputs.records, ctx.outputs, ctx.workDir, { workers: ctx.params.workers, progress: (done, total) => ctx.progress(done, total, 'steps (ranges grouped; interleaved sessions grouped again from buckets)') });
     ctx.summary(
       `${report.recordsIn} records in = ${report.kept} in ${report.conversations} conversations (${report.messages} messages after merging) + ${report.rejected} rejected (${report.rejectedByReason})`,
     );

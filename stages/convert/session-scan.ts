@@ -1,8 +1,8 @@
 // A record line's session id found in its bytes, without decoding or parsing the
-// line: convert groups a million records by session, and decoding and parsing
-// every record just to group it cost more than the grouping. Only lines whose
-// shape makes the search certain are answered; for any other line the caller
-// parses the JSON.
+// line: where convert cuts records.jsonl between sessions (cuts.ts) it looks at a
+// few lines only, and must not take one session for another. Only lines whose
+// shape makes the search certain are answered; for any other the caller keeps
+// the cut where it was.
 
 const SESSION_KEY = Buffer.from(',"session":"');
 const QUOTE = 0x22;
