@@ -18,8 +18,10 @@ const CR = 0x0d;
 
 export class LineWriter {
   readonly #stream: WriteStream;
-  #batch = Buffer.allocUnsafe(BATCH_BYTES);
+  #batch: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
   #used = 0;
+  /** Batches the stream has written, free to fill again. */
+  readonly #written: Buffer[] = [];
   /** latin1 lines waiting, after the batch's bytes. */
   #latin1 = '';
   count = 0;
@@ -96,8 +98,10 @@ export class LineWriter {
   #flush(): boolean {
     let ok = true;
     if (this.#used > 0) {
-      ok = this.#stream.write(this.#batch.subarray(0, this.#used));
-      this.#batch = Buffer.allocUnsafe(BATCH_BYTES);
+      const batch = this.#batch;
+      // Written batches are used again: fresh ones were garbage the collector seldom came for, and memory grew with the output.
+      ok = this.#stream.write(batch.subarray(0, this.#used), () => this.#written.push(batch));
+      this.#batch = this.#written.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
       this.#used = 0;
     }
     if (this.#latin1 !== '') {

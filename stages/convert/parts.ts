@@ -22,11 +22,35 @@ export interface Part {
   readonly reasons: readonly string[];
 }
 
+/** Numbers appended one by one into a typed array that doubles when full: an index of a million lines takes a few MB, not a JavaScript array's tens. */
+class Column<T extends Float64Array | Uint32Array> {
+  #values: T;
+  length = 0;
+
+  constructor(readonly make: (length: number) => T) {
+    this.#values = make(1024);
+  }
+
+  push(value: number): void {
+    if (this.length === this.#values.length) {
+      const bigger = this.make(this.length * 2);
+      bigger.set(this.#values);
+      this.#values = bigger;
+    }
+    this.#values[this.length++] = value;
+  }
+
+  /** The values, in an array of their own length. */
+  values(): T {
+    return this.#values.slice(0, this.length) as T;
+  }
+}
+
 class PartWriter {
   readonly #lines: LineWriter;
-  readonly #seqs: number[] = [];
-  readonly #hashes: number[] = [];
-  readonly #counts: [number[], number[]] = [[], []];
+  readonly #seqs = new Column((n) => new Float64Array(n));
+  readonly #hashes = new Column((n) => new Float64Array(n));
+  readonly #counts = [new Column((n) => new Uint32Array(n)), new Column((n) => new Uint32Array(n))] as const;
   readonly #reasons = new Map<string, number>();
 
   constructor(readonly file: string) {
@@ -50,7 +74,7 @@ class PartWriter {
 
   async close(): Promise<Part> {
     await this.#lines.close();
-    return { file: this.file, seqs: Float64Array.from(this.#seqs), hashes: Float64Array.from(this.#hashes), counts: [Uint32Array.from(this.#counts[0]), Uint32Array.from(this.#counts[1])], reasons: [...this.#reasons.keys()] };
+    return { file: this.file, seqs: this.#seqs.values(), hashes: this.#hashes.values(), counts: [this.#counts[0].values(), this.#counts[1].values()], reasons: [...this.#reasons.keys()] };
   }
 }
 

@@ -4,8 +4,8 @@
 // million records needs no UTF-8 decoding and no JSON.parse. Lines in the shape
 // ingest writes are read with one regular expression; any other line (edited
 // by hand, say) is decoded and parsed, and gives the same pieces.
-import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
+import { ByteReader } from '../../formats/byte-reader.ts';
 import { fromByteText, toByteText } from '../../formats/byte-text.ts';
 import type { ByteRange } from '../../formats/ranges.ts';
 import { LINE_BREAK } from '../../formats/lines.ts';
@@ -82,7 +82,6 @@ export function literal(value: unknown): string {
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-const READ_BYTES = 1 << 20;
 const BOM = '\xef\xbb\xbf';
 
 /** A line's bytes, `bytes[start, stop)`, and whether they are valid UTF-8. */
@@ -102,14 +101,14 @@ export async function forEachLine(file: string, range: ByteRange, firstLine: num
       if (wait) await wait;
     }
   };
-  let carry: Buffer | undefined;
-  if (range.end > range.start) {
-    for await (const read of createReadStream(file, { highWaterMark: READ_BYTES, start: range.start, end: range.end - 1 })) {
-      const chunk = carry ? Buffer.concat([carry, read as Buffer]) : (read as Buffer);
-      const whole = chunk.lastIndexOf(NEWLINE) + 1;
+  const reader = await ByteReader.open(file, range);
+  try {
+    while (await reader.fill()) {
+      const chunk = reader.bytes;
+      const whole = reader.done ? chunk.length : chunk.lastIndexOf(NEWLINE) + 1;
       // Checked once per read, not per line: a read with a bad byte has all its lines decoded.
       const utf8 = isUtf8(chunk.subarray(0, whole));
-      let start = range.start === 0 && seq === firstLine && chunk.toString('latin1', 0, 3) === BOM ? 3 : 0;
+      let start = reader.at === 0 && chunk.toString('latin1', 0, 3) === BOM ? 3 : 0;
       // The next CR at or after `start`, searched again only once passed: one search per line that has one, not one per byte.
       let cr = chunk.indexOf(CR, start);
       for (let end = chunk.indexOf(NEWLINE, start); end !== -1 && end < whole; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
@@ -121,10 +120,15 @@ export async function forEachLine(file: string, range: ByteRange, firstLine: num
           if (wait) await wait;
         }
       }
-      carry = start < chunk.length ? chunk.subarray(start) : undefined;
+      // Text after the last line break is a line.
+      if (reader.done && start < chunk.length) {
+        await pieces(chunk, start, chunk.length, isUtf8(chunk.subarray(start)));
+        start = chunk.length;
+      }
+      reader.consume(start);
     }
+  } finally {
+    await reader.close();
   }
-  // Text after the last line break is a line.
-  if (carry) await pieces(carry, 0, carry.length, isUtf8(carry));
   return seq - firstLine;
 }

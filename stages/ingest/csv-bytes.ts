@@ -7,13 +7,13 @@
 // cannot split as papaparse would (a stray quote, text after a closing quote,
 // a CR or LF that is not the file's line break) ends this reader: papaparse
 // (csv.ts) goes on from that row's first byte, where it would have been too.
-import { createReadStream } from 'node:fs';
 import { hasEdgeSpace } from '../../formats/byte-text.ts';
 import { linePieces } from '../../formats/record.ts';
 import type { RecordRole } from '../../formats/record.ts';
 import type { IngestSink } from './sink.ts';
 import type { TableReader } from './table.ts';
-import { Utf8Reads } from './csv.ts';
+import { ByteReader } from '../../formats/byte-reader.ts';
+import { hasBom, Utf8Check } from './csv.ts';
 
 /** Bytes `[start, end)` of a file, from a row's first byte, the first of them row `firstRow`. */
 export interface RowSpan {
@@ -31,7 +31,6 @@ const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 const BACKSLASH = 0x5c;
-const READ_BYTES = 1 << 20;
 // More fields than this in a row: left to papaparse.
 const MAX_FIELDS = 64;
 // A row's split: not yet (its end is in the next read), or not by these rules.
@@ -53,10 +52,7 @@ export async function readCsvBytes(
 ): Promise<{ readonly span: RowSpan; readonly table: TableReader | undefined } | undefined> {
   const rows = new RowSplitter(dialect);
   const line = new RecordLine(relative);
-  let offset = span.start;
   let row = span.firstRow;
-  let carry: Buffer | undefined;
-  const handOver = () => ({ span: { start: offset, end: span.end, firstRow: row }, table });
   // One row: the header, a record line written from its bytes, or cells for TableReader.
   const take = (bytes: Buffer): Promise<void> | undefined => {
     if (!table) {
@@ -67,32 +63,38 @@ export async function readCsvBytes(
     if (size > 0) return sink.acceptInto(size, line);
     return table.row(rows.cells(bytes), { file: relative, row });
   };
-  // Read and checked as papaparse's input is (csv.ts), so that bad bytes stop the stage with the same message.
-  const reads = new Utf8Reads(file, span.start);
-  let readTo = span.start;
-  if (span.end > span.start) {
-    for await (const read of createReadStream(file, { highWaterMark: READ_BYTES, start: span.start, end: span.end - 1 })) {
-      readTo += (read as Buffer).length;
-      const body = reads.next(read as Buffer);
+  // Checked as papaparse's input is (csv.ts), so that bad bytes stop the stage with the same message.
+  const check = new Utf8Check(file, span.start);
+  const reader = await ByteReader.open(file, span);
+  try {
+    while (await reader.fill()) {
+      let whole = check.check(reader.bytes, reader.at, reader.readTo);
       // The BOM is not part of the first row.
-      if (offset === 0) offset = reads.bom;
-      const bytes = carry ? Buffer.concat([carry, body]) : body;
-      const last = readTo === span.end;
+      if (reader.at === 0 && hasBom(reader.bytes)) {
+        reader.consume(3);
+        whole -= 3;
+      }
+      const bytes = reader.bytes.subarray(0, whole);
+      const last = reader.done && bytes.length === reader.bytes.length;
       let at = 0;
       while (at < bytes.length) {
         const end = rows.split(bytes, at, last);
         if (end === MORE) break;
-        if (end === UNSURE) return handOver();
+        if (end === UNSURE) {
+          reader.consume(at);
+          return { span: { start: reader.at, end: span.end, firstRow: row }, table };
+        }
         const wait = take(bytes);
         if (wait) await wait;
         row++;
-        offset += end - at;
         at = end;
       }
-      carry = at < bytes.length ? bytes.subarray(at) : undefined;
+      reader.consume(at);
     }
+    check.end(reader.readTo);
+  } finally {
+    await reader.close();
   }
-  reads.end();
   return undefined;
 }
 
@@ -239,7 +241,8 @@ class RecordLine {
     // Not yet known: TableReader reads this row, and learns or rejects the label.
     if (role === undefined) return undefined;
     const speaker = ascii(linePieces.speaker(label, role));
-    this.#labels.push(bytes.subarray(start, end));
+    // A copy: the reader reuses its buffer.
+    this.#labels.push(Buffer.from(bytes.subarray(start, end)));
     this.#speakers.push(speaker);
     return speaker;
   }

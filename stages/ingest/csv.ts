@@ -101,68 +101,66 @@ class Decoder extends Transform {
 }
 
 /**
- * A UTF-8 file's reads checked in turn: each read's whole characters (the BOM dropped at the file's start),
- * a character cut off at its end kept for the next. Fails on bytes that are not UTF-8, saying where.
+ * A UTF-8 file checked as it is read: each read up to its last whole character, a character cut off at
+ * its end checked with the next. Fails on bytes that are not UTF-8, saying where (the bytes of the read).
  */
-export class Utf8Reads {
-  #tail: Buffer | undefined;
-  #offset: number;
-  /** The BOM's length where one was dropped, else 0. */
-  bom = 0;
+export class Utf8Check {
+  /** The file offset up to which the bytes are checked. */
+  #checked: number;
 
-  /** `offset`: where the reads start in the file (0 but for a range of it). */
   constructor(
     readonly file: string,
-    offset = 0,
+    from: number,
   ) {
-    this.#offset = offset;
+    this.#checked = from;
   }
 
-  next(read: Buffer): Buffer {
-    // Where `bytes` starts in the file, for messages.
-    const from = this.#offset - (this.#tail?.length ?? 0);
-    let bytes = this.#tail ? Buffer.concat([this.#tail, read]) : read;
-    if (this.#offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-      bytes = bytes.subarray(3);
-      this.bom = 3;
-    }
-    const end = wholeCharacters(bytes);
-    this.#tail = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
-    this.#offset += read.length;
-    const body = bytes.subarray(0, end);
-    if (!isUtf8(body)) throw notValid(this.file, 'utf-8', from, this.#offset);
-    return body;
+  /** `bytes` hold the file from offset `at` up to `readTo`, where the reads have reached: returns the end, in `bytes`, of the whole characters. */
+  check(bytes: Buffer, at: number, readTo: number): number {
+    const start = this.#checked - at;
+    const end = start + wholeCharacters(bytes.subarray(start, readTo - at));
+    if (!isUtf8(bytes.subarray(start, end))) throw notValid(this.file, 'utf-8', this.#checked, readTo);
+    this.#checked = at + end;
+    return end;
   }
 
-  /** After the last read: a character cut off at the end is not UTF-8. */
-  end(): void {
-    if (this.#tail) throw notValid(this.file, 'utf-8', this.#offset - this.#tail.length, this.#offset);
+  /** After the last read, which reached `readTo`: a character cut off there is not UTF-8. */
+  end(readTo: number): void {
+    if (this.#checked < readTo) throw notValid(this.file, 'utf-8', this.#checked, readTo);
   }
 }
 
-/** UTF-8 bytes → byte text (formats/byte-text.ts) for papaparse, validated and without the BOM. */
+/** UTF-8 bytes → byte text (formats/byte-text.ts) for papaparse, checked, without the BOM; a character cut off at a read waits for the next. */
 class Utf8Bytes extends Transform {
-  readonly #reads: Utf8Reads;
+  readonly #check: Utf8Check;
+  #tail: Buffer | undefined;
+  #readTo: number;
 
+  /** `offset`: where the bytes start in the file (0 but for a range of it). */
   constructor(file: string, offset = 0) {
     super({ readableObjectMode: true });
-    this.#reads = new Utf8Reads(file, offset);
+    this.#check = new Utf8Check(file, offset);
+    this.#readTo = offset;
   }
 
   override _transform(read: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    let body: Buffer;
+    const at = this.#readTo - (this.#tail?.length ?? 0);
+    const bytes = this.#tail ? Buffer.concat([this.#tail, read]) : read;
+    this.#readTo += read.length;
+    let end: number;
     try {
-      body = this.#reads.next(read);
+      end = this.#check.check(bytes, at, this.#readTo);
     } catch (error) {
       return done(error as Error);
     }
-    pushPieces(this, body.toString('latin1'));
+    this.#tail = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
+    pushPieces(this, bytes.toString('latin1', at === 0 && hasBom(bytes) ? 3 : 0, end));
     done();
   }
 
   override _flush(done: TransformCallback): void {
     try {
-      this.#reads.end();
+      this.#check.end(this.#readTo);
     } catch (error) {
       return done(error as Error);
     }
@@ -170,6 +168,11 @@ class Utf8Bytes extends Transform {
   }
 }
 
+export function hasBom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/** UTF-8 bytes → byte text (formats/byte-text.ts) for papaparse, validated and without the BOM. */
 /** The length of `bytes` without a multi-byte character cut off at its end (invalid bytes are left for isUtf8 to find). */
 function wholeCharacters(bytes: Uint8Array): number {
   let lead = bytes.length - 1;
