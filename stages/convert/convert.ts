@@ -97,11 +97,10 @@ export async function convert(recordsFile: string, outputs: { conversations: str
       bucketed = await Promise.all(filled.map(({ inputs, b }) => run('bucket', { inputs, parts: part('bucket', b), source })));
       // A single range's parts were moved to the outputs: they are read from there, and the merge written beside.
       const moved = ranges.length === 1;
-      const at = (p: Part, index: number): Part => (moved ? { ...p, file: outputFiles[index]! } : p);
       for (const [index, output] of outputFiles.entries()) {
-        const merged = path.join(dir, `merged-${index}.txt`);
         const pick = (parts: Parts): Part => (index === 0 ? parts.conversations : parts.rejected);
-        await mergeParts([...grouped.map((parts) => at(pick(parts), index)), ...bucketed.map(pick)], regroup, merged);
+        const merged = path.join(dir, `merged-${index}.txt`);
+        await mergeParts([...grouped.map((parts) => (moved ? { ...pick(parts), file: output } : pick(parts))), ...bucketed.map(pick)], regroup, merged);
         await move(merged, output);
       }
     }

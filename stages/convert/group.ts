@@ -5,7 +5,7 @@
 // range is noted; so is every session this range met, for convert.ts to find
 // those met by several ranges. Those sessions' lines are left out of the outputs
 // and the sessions grouped again, whole, from scratch buckets (spill.ts).
-import { ConvertedParts, type Parts } from './parts.ts';
+import { both, ConvertedParts, type Parts } from './parts.ts';
 import { forEachLine, readRecord, type LineRecord, type Malformed } from './record-line.ts';
 import { convertSession } from './session.ts';
 import type { ByteRange } from '../../formats/ranges.ts';
@@ -35,8 +35,10 @@ export async function groupRange(input: GroupInput): Promise<Grouped> {
   let malformed: Malformed[] = [];
 
   const endSession = (): Promise<void> | undefined => {
-    let wait = current && parts.session(current.first, current.hash, convertSession(current.records));
-    for (const line of malformed) wait = parts.malformed(line) ?? wait;
+    const session = current && parts.session(current.first, current.hash, convertSession(current.records));
+    let rejected: Promise<void> | undefined;
+    for (const line of malformed) rejected = parts.malformed(line) ?? rejected;
+    const wait = both(session, rejected);
     current = undefined;
     malformed = [];
     return wait;

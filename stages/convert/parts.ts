@@ -102,10 +102,11 @@ export class ConvertedParts {
 
   /** A promise only when the disk is behind. */
   session(first: number, hash: number, converted: ConvertedSession): Promise<void> | undefined {
-    let wait: Promise<void> | undefined;
-    for (const { reason, line } of converted.rejected) wait = this.#rejected.reject(first, hash, line, reason) ?? wait;
-    if (converted.conversation !== undefined) wait = this.#conversations.write(first, hash, converted.conversation, [converted.kept, converted.messages]) ?? wait;
-    return wait;
+    // One file's writes wait for the same drain: the last promise of each stands for all of that file's.
+    let rejected: Promise<void> | undefined;
+    for (const { reason, line } of converted.rejected) rejected = this.#rejected.reject(first, hash, line, reason) ?? rejected;
+    const conversation = converted.conversation === undefined ? undefined : this.#conversations.write(first, hash, converted.conversation, [converted.kept, converted.messages]);
+    return both(conversation, rejected);
   }
 
   malformed({ seq, error }: Malformed): Promise<void> | undefined {
@@ -119,3 +120,8 @@ export class ConvertedParts {
 }
 
 const MALFORMED = 'malformed record';
+
+/** Waits for either or both. */
+export function both(a: Promise<void> | undefined, b: Promise<void> | undefined): Promise<void> | undefined {
+  return a && b ? Promise.all([a, b]).then(() => undefined) : (a ?? b);
+}
