@@ -3,6 +3,7 @@
 // and the table printed as trials finish.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { cli, tempProject, TINY } from '../watch/project.ts';
 
 test('sweep --max-parallel 2 with --halving: trials overlap, each rung ends before the next, the table fills in, and the results equal a one-at-a-time sweep', { timeout: 300_000 }, async () => {
@@ -26,6 +27,10 @@ test('sweep --max-parallel 2 with --halving: trials overlap, each rung ends befo
   assert.ok(Math.max(...at(/→ trial \d\/4/)) < at(/^sweep: trial 1\/2 \(rung 2\/3/)[0]!, parallel.stderr);
   // A table after each finished trial (4 + 2 + 1), before the final one on stdout.
   assert.equal(at(/^#\s+train\.learning_rate/).length, 7);
+  // Two trials share the machine's cores: each is given its half, not every core.
+  const cores = availableParallelism();
+  const workers = Math.max(0, Math.floor(cores / 2) - 1);
+  assert.ok(lines.includes(`sweep: 2 trials at once, each on its share of this machine's ${cores} cores (--set train.workers=${workers})`), parallel.stderr);
   // Upstream stages ran once, before any trial trained.
   assert.equal(parallel.stderr.match(/▶ tokenize/g)?.length, 1);
 });

@@ -4,13 +4,16 @@
 // picks the better half); prints the trials sorted by validation loss and the
 // best trial's --set line.
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { Display, table } from '../../engine/display.ts';
 import { GlmflowError } from '../../engine/errors.ts';
 import { ProjectLock } from '../../engine/lock.ts';
 import { parseSetFlags } from '../../engine/params.ts';
+import { executorFor, loadProjectConfig } from '../../engine/project-config.ts';
 import type { Pipeline } from '../../engine/pipeline.ts';
 import { projectPaths } from '../../engine/store.ts';
+import { trainStage } from '../../stages/train.ts';
 import { commandArgs } from '../command-args.ts';
 import { setFlag } from '../advise/advice.ts';
 import { grid, latestSets, sample, sweepSpace, type Trial } from './grid.ts';
@@ -30,8 +33,9 @@ by validation (dev) loss and the --set line of the best one.
   --seed N                  seed of that draw (default 0)
   --subset F                train on a fraction of the data: --set split.subset=F
   --max-parallel N          train up to N trials at once, each in a process of its own
-                            (default 1; one per core is the most that helps locally; on
-                            the slurm executor each trial is a job and the cluster queues them)
+                            (default 1); locally each trains on its share of the cores
+                            (train.workers, unless --set gives it); on the slurm
+                            executor each trial is a job and the cluster queues them
   --halving                 successive halving: all trials train a few steps, the
                             better half by eval loss goes on with twice as many, until
                             the survivor reaches train.max_steps (give it with --set)
@@ -73,8 +77,10 @@ export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], 
   const parallel = values['max-parallel'] === undefined ? 1 : wholeNumber('--max-parallel', values['max-parallel']);
   if (parallel < 1) throw new GlmflowError('--max-parallel must be at least 1', 'e.g. --max-parallel 2 to train two trials at once');
   const rungs = values.halving ? rungSteps(trials.length, finalSteps(space.axes.map((a) => a.param), shared)) : [undefined];
+  const share = parallel > 1 ? threadShare(parallel, [...space.axes.map((a) => a.param), ...shared.map((set) => set.slice(0, set.indexOf('=')))], args.projectDir) : [];
 
   const display = new Display();
+  if (share.length > 0) display.info(`sweep: ${parallel} trials at once, each on its share of this machine's ${availableParallelism()} cores (--set ${share[0]})`);
   const abort = new AbortController();
   const onSignal = (): void => {
     display.info('interrupt received: stopping after the running trial notices');
@@ -88,7 +94,7 @@ export async function sweepCommand(pipeline: Pipeline, argv: readonly string[], 
   try {
     let alive = trials;
     for (const [r, steps] of rungs.entries()) {
-      const setsOf = (trial: Trial): string[] => [...shared, ...trial, ...(steps === undefined ? [] : [`train.max_steps=${steps}`])];
+      const setsOf = (trial: Trial): string[] => [...share, ...shared, ...trial, ...(steps === undefined ? [] : [`train.max_steps=${steps}`])];
       const rung = steps === undefined ? '' : ` (rung ${r + 1}/${rungs.length}, max_steps ${steps})`;
       // Trials side by side share upstream stages: those run first, one trial's worth at a time.
       if (parallel > 1) for (const trial of alive) if (!abort.signal.aborted) await prepareTrial(pipeline, args.projectDir, setsOf(trial), display, abort.signal);
@@ -145,6 +151,18 @@ function resultsTable(params: readonly string[], entries: readonly Entry[]): str
     ];
   });
   return '\n' + table(['#', ...params, 'eval loss', 'best step', 'train loss', 'steps', 'trial'], rows);
+}
+
+/**
+ * Trials training at once on this machine share its cores: each trains on its share of threads, not on every
+ * core (train.workers is left out of the cache key, so the trials' keys are unchanged), unless a --set gives
+ * train.workers or the train stage runs on Slurm, where each job has the CPUs it asked for.
+ */
+function threadShare(parallel: number, params: readonly string[], projectDir: string): string[] {
+  if (params.includes('train.workers')) return [];
+  if (executorFor(loadProjectConfig(projectDir), trainStage.name, trainStage.resources ?? []) !== 'local') return [];
+  // Workers beside each trial's own thread.
+  return [`train.workers=${Math.max(0, Math.floor(availableParallelism() / parallel) - 1)}`];
 }
 
 /** The full max_steps that halving works up to: one fixed --set train.max_steps. */
