@@ -8,6 +8,11 @@ import type { ByteRange } from './ranges.ts';
 
 const READ_BYTES = 1 << 20;
 
+/** Whether bytes start with UTF-8's byte order mark. */
+export function hasBom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
 export class ByteReader {
   #buffer = Buffer.allocUnsafe(2 * READ_BYTES);
   /** Bytes held: [#start, #length) are not consumed yet. */

@@ -5,7 +5,7 @@
 // ingest writes are read with one regular expression; any other line (edited
 // by hand, say) is decoded and parsed, and gives the same pieces.
 import { isUtf8 } from 'node:buffer';
-import { ByteReader } from '../../formats/byte-reader.ts';
+import { ByteReader, hasBom } from '../../formats/byte-reader.ts';
 import { fromByteText, toByteText } from '../../formats/byte-text.ts';
 import type { ByteRange } from '../../formats/ranges.ts';
 import { LINE_BREAK } from '../../formats/lines.ts';
@@ -82,7 +82,6 @@ export function literal(value: unknown): string {
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-const BOM = '\xef\xbb\xbf';
 
 /** A line's bytes, `bytes[start, stop)`, and whether they are valid UTF-8. */
 export type LineVisitor = (seq: number, bytes: Buffer, start: number, stop: number, utf8: boolean) => Promise<void> | undefined;
@@ -108,7 +107,7 @@ export async function forEachLine(file: string, range: ByteRange, firstLine: num
       const whole = reader.done ? chunk.length : chunk.lastIndexOf(NEWLINE) + 1;
       // Checked once per read, not per line: a read with a bad byte has all its lines decoded.
       const utf8 = isUtf8(chunk.subarray(0, whole));
-      let start = reader.at === 0 && chunk.toString('latin1', 0, 3) === BOM ? 3 : 0;
+      let start = reader.at === 0 && hasBom(chunk) ? 3 : 0;
       // The next CR at or after `start`, searched again only once passed: one search per line that has one, not one per byte.
       let cr = chunk.indexOf(CR, start);
       for (let end = chunk.indexOf(NEWLINE, start); end !== -1 && end < whole; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {

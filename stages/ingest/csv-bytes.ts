@@ -7,10 +7,10 @@
 // cannot split as papaparse would (a stray quote, text after a closing quote,
 // a CR or LF that is not the file's line break) ends this reader: papaparse
 // (csv.ts) goes on from that row's first byte, where it would have been too.
-import { ByteReader } from '../../formats/byte-reader.ts';
+import { ByteReader, hasBom } from '../../formats/byte-reader.ts';
 import { hasEdgeSpace } from '../../formats/byte-text.ts';
 import { linePieces, type RecordRole } from '../../formats/record.ts';
-import { hasBom, Utf8Check } from './csv.ts';
+import { Utf8Check } from './csv.ts';
 import type { IngestSink } from './sink.ts';
 import type { TableReader } from './table.ts';
 

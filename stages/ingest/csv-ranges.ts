@@ -6,6 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import Papa from 'papaparse';
 import type { CsvDialect } from './csv-bytes.ts';
+import { hasBom } from '../../formats/byte-reader.ts';
 import { PARSE_CHARS } from './csv.ts';
 
 const QUOTE = 0x22;
@@ -84,7 +85,7 @@ export async function csvRanges(file: string, rangeBytes: number): Promise<CsvLa
 export async function guessDialect(handle: FileHandle, size: number): Promise<(CsvDialect & { readonly bom: number }) | undefined> {
   const head = Buffer.alloc(Math.min(size, PARSE_CHARS + 3));
   await handle.read(head, 0, head.length, 0);
-  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const bom = hasBom(head) ? 3 : 0;
   // The parser's first piece is PARSE_CHARS chars of the bytes after the BOM (see csv.ts).
   const meta = Papa.parse<string[]>(head.toString('latin1', bom, bom + PARSE_CHARS), { preview: 1 });
   const { delimiter, linebreak } = meta.meta;

@@ -8,6 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import Papa from 'papaparse';
 import { GlmflowError } from '../../engine/errors.ts';
+import { hasBom } from '../../formats/byte-reader.ts';
 import { TEXT, UTF8_BYTES, type CellForm } from './cell-form.ts';
 
 const SNIFF_BYTES = 1 << 20;
@@ -25,7 +26,7 @@ export async function detectEncoding(file: string): Promise<string> {
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
     const head = buffer.subarray(0, bytesRead);
-    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
+    if (hasBom(head)) return 'utf-8';
     if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
     if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
     try {
@@ -166,10 +167,6 @@ class Utf8Bytes extends Transform {
     }
     done();
   }
-}
-
-export function hasBom(bytes: Uint8Array): boolean {
-  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
 /** UTF-8 bytes → byte text (formats/byte-text.ts) for papaparse, validated and without the BOM. */
