@@ -38,7 +38,7 @@ export interface ConvertReport {
   readonly messages: number;
   readonly rejected: number;
   readonly rejectedByReason: string;
-  /** Records of sessions grouped again from scratch buckets: their records did not follow each other. */
+  /** Lines grouped again from scratch buckets: their sessions' records did not follow each other. */
   readonly regrouped: number;
 }
 
@@ -81,15 +81,17 @@ export async function convert(recordsFile: string, outputs: { conversations: str
     // Joined as the ranges finish, on the chance that no session has to be grouped again.
     const joining = joinWhenReady(grouping.map((grouped) => grouped.then((parts) => [parts.conversations, parts.rejected])), outputFiles);
     const [grouped] = await Promise.all([Promise.all(grouping), joining]);
-    const regroup = splitSessions(grouped);
+    // A range whose records are interleaved throughout: every line is grouped from buckets, the ranges' parts unused.
+    const everything = grouped.some((range) => range.interleaved);
+    const regroup = everything ? undefined : splitSessions(grouped);
     let bucketed: Parts[] = [];
     let regrouped = 0;
-    if (regroup.size > 0) {
+    if (!regroup || regroup.size > 0) {
       const sessions = grouped.reduce((sum, range) => sum + range.sessions.length, 0);
-      const buckets = Math.min(MAX_BUCKETS, Math.ceil(((regroup.size / sessions) * size) / bucketBytes));
+      const buckets = Math.min(MAX_BUCKETS, Math.ceil(((regroup ? regroup.size / sessions : 1) * size) / bucketBytes));
       total += ranges.length;
-      const hashes = Uint32Array.from(regroup);
-      const copied = await Promise.all(ranges.map((range, r) => run('spill', { recordsFile, range, firstLine: numbers[r]!, sessions: hashes, buckets, dir, rangeIndex: r })));
+      const hashes = regroup && Uint32Array.from(regroup);
+      const copied = await Promise.all(ranges.map((range, r) => run('spill', { recordsFile, range, firstLine: numbers[r]!, ...(hashes && { sessions: hashes }), buckets, dir, rangeIndex: r })));
       regrouped = copied.reduce((sum, range) => sum + range.records, 0);
       // Only buckets some range copied records to are grouped.
       const filled = Array.from({ length: buckets }, (_, b) => copied.flatMap((range, r) => (range.buckets.includes(b) ? [spillFile(dir, r, b)] : []))).flatMap((inputs, b) => (inputs.length > 0 ? [{ inputs, b }] : []));
@@ -100,11 +102,12 @@ export async function convert(recordsFile: string, outputs: { conversations: str
       for (const [index, output] of outputFiles.entries()) {
         const pick = (parts: Parts): Part => (index === 0 ? parts.conversations : parts.rejected);
         const merged = path.join(dir, `merged-${index}.txt`);
-        await mergeParts([...grouped.map((parts) => (moved ? { ...pick(parts), file: output } : pick(parts))), ...bucketed.map(pick)], regroup, merged);
+        const fromRanges = regroup ? grouped.map((parts) => (moved ? { ...pick(parts), file: output } : pick(parts))) : [];
+        await mergeParts([...fromRanges, ...bucketed.map(pick)], regroup ?? new Set(), merged);
         await move(merged, output);
       }
     }
-    return report(grouped, bucketed, regroup, regrouped);
+    return report(regroup ? grouped : [], bucketed, regroup ?? new Set(), regrouped, everything);
   } finally {
     await pool?.close();
     await rm(dir, { recursive: true, force: true });
@@ -125,10 +128,13 @@ function splitSessions(grouped: readonly Grouped[]): Set<number> {
   return split;
 }
 
-/** The outputs' counts, checked: every record read is kept or rejected, every record copied grouped from its bucket. */
-function report(grouped: readonly Parts[], bucketed: readonly Parts[], regroup: ReadonlySet<number>, regrouped: number): ConvertReport {
-  const recordsIn = grouped.reduce((sum, range) => sum + range.records, 0);
+/**
+ * The outputs' counts, checked: every record read is kept or rejected, every line copied grouped from its
+ * bucket. `everything`: the buckets hold every line, the ranges' parts are not used.
+ */
+function report(grouped: readonly Parts[], bucketed: readonly Parts[], regroup: ReadonlySet<number>, regrouped: number, everything: boolean): ConvertReport {
   const fromBuckets = bucketed.reduce((sum, bucket) => sum + bucket.records, 0);
+  const recordsIn = everything ? fromBuckets : grouped.reduce((sum, range) => sum + range.records, 0);
   const { kept, messages, conversations, byReason } = countOutputs([...grouped, ...bucketed], regroup);
   const rejected = [...byReason.values()].reduce((sum, count) => sum + count, 0);
   if (fromBuckets !== regrouped || recordsIn !== kept + rejected) throw new Error(`convert lost records: ${recordsIn} in (${regrouped} copied to buckets, ${fromBuckets} grouped from them), ${kept} kept, ${rejected} rejected`);

@@ -77,6 +77,30 @@ test('sessions whose records are interleaved are grouped again from buckets, in 
   assert.equal(many.report.recordsIn, many.report.kept + many.report.rejected);
 });
 
+test('records interleaved throughout (an export sorted by time) are all grouped from buckets, on one thread and on two', async () => {
+  // 12,000 records of 1,200 sessions, each session's ten records 1,200 lines apart, and a malformed line.
+  const record = (i: number) => row(`t${i % 1200}`, i + 2, `2018-11-02 ${String(8 + Math.floor(i / 1200)).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}`, Math.floor(i / 1200) % 2 ? 'assistant' : 'user', i % 13 === 0 ? '[表情]' : `消息${i}`);
+  const lines = [...Array(12_000).keys()].map((i) => JSON.stringify(record(i)));
+  lines.splice(7_000, 0, '{"file":"x.csv","row":');
+  const one = await convertLines(lines);
+  const two = await convertLines(lines, { workers: 2, rangeBytes: 900_000 });
+  // Every line went through the buckets: the malformed one too.
+  assert.equal(one.report.regrouped, 12_001);
+  assert.deepEqual(two.report, one.report);
+  assert.equal(two.conversations, one.conversations);
+  assert.equal(two.rejected, one.rejected);
+  assert.equal(one.report.recordsIn, one.report.kept + one.report.rejected);
+  // The same conversations as from the records with each session's together.
+  const together = await convertLines([...Array(12_000).keys()].sort((a, b) => (a % 1200) - (b % 1200) || a - b).map((i) => JSON.stringify(record(i))));
+  assert.equal(together.report.regrouped, 0);
+  assert.equal(together.conversations, one.conversations);
+  const rejected = one.rejected.trimEnd().split('\n').map((line) => JSON.parse(line) as { line?: number; reason: string });
+  const malformed = rejected.findIndex((entry) => entry.reason === 'malformed record');
+  assert.equal(rejected[malformed]!.line, 7_001);
+  // Among the sessions' rejects by first line: every session starts within the first 1,200 lines.
+  assert.equal(malformed, rejected.length - 1);
+});
+
 test('records.jsonl as a user may have edited it: BOM, CRLF, blank and malformed lines, escaped ids, nested and repeated keys, no last newline', async () => {
   const dir = await tempDir('convert');
   const input = path.join(dir, 'records.jsonl');
