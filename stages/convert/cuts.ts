@@ -6,12 +6,12 @@ import type { ByteRange } from '../../formats/ranges.ts';
 import { SessionScanner } from './session-scan.ts';
 
 const NEWLINE = 0x0a;
-// How far a cut may move to fall between sessions: a session longer than this is cut (and spilled).
+// How far a cut may move to fall between sessions: a session longer than this is cut (and grouped again from buckets).
 const ALIGN_BYTES = 1 << 20;
 
 /**
  * The ranges with each cut moved forward to the next line whose session is not the line before's, so that
- * a session whose records follow each other, as most exports have them, lies in one range and is not spilled.
+ * a session whose records follow each other, as most exports have them, lies in one range and is not grouped again.
  */
 export async function alignToSessions(file: string, ranges: readonly ByteRange[]): Promise<ByteRange[]> {
   const handle = await open(file, 'r');

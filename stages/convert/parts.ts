@@ -7,7 +7,7 @@
 // from the indexes of the lines they hold.
 import { LineWriter } from '../../formats/lines.ts';
 import { literal, type Malformed } from './record-line.ts';
-import type { ConvertedSession, Line } from './session.ts';
+import type { ConvertedSession } from './session.ts';
 
 /** The hash of a line that belongs to no session (a malformed line's reject): never grouped again. */
 export const NO_SESSION = -1;
@@ -57,16 +57,16 @@ class PartWriter {
     this.#lines = new LineWriter(file);
   }
 
-  /** A promise only when the disk is behind. */
-  write(seq: number, hash: number, line: Line, counts: readonly [number, number]): Promise<void> | undefined {
+  /** A line of byte text; a promise only when the disk is behind. */
+  write(seq: number, hash: number, line: string, counts: readonly [number, number]): Promise<void> | undefined {
     this.#seqs.push(seq);
     this.#hashes.push(hash);
     this.#counts[0].push(counts[0]);
     this.#counts[1].push(counts[1]);
-    return typeof line === 'string' ? this.#lines.write(line, 'latin1') : this.#lines.writeBytes('', line);
+    return this.#lines.write(line, 'latin1');
   }
 
-  reject(seq: number, hash: number, line: Line, reason: string): Promise<void> | undefined {
+  reject(seq: number, hash: number, line: string, reason: string): Promise<void> | undefined {
     let index = this.#reasons.get(reason);
     if (index === undefined) this.#reasons.set(reason, (index = this.#reasons.size));
     return this.write(seq, hash, line, [index, 0]);

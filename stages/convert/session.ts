@@ -8,22 +8,14 @@ import { fromByteText, hasEdgeSpace } from '../../formats/byte-text.ts';
 import { isPlaceholderOnly, normalizeText } from './messages.ts';
 import { literal, type LineRecord } from './record-line.ts';
 
-/** JSON lines as byte text, or their bytes. */
-export type Line = string | Buffer;
-
 export interface ConvertedSession {
-  /** The conversation's JSON line; absent when the session was dropped (its records are then all rejected). */
-  readonly conversation?: Line;
+  /** The conversation's JSON line, in byte text; absent when the session was dropped (its records are then all rejected). */
+  readonly conversation?: string;
   readonly messages: number;
   /** Records that ended in the conversation. */
   readonly kept: number;
-  readonly rejected: readonly { readonly reason: string; readonly line: Line }[];
-}
-
-/** The session with its lines as bytes, outside the heap. */
-export function held(session: ConvertedSession): ConvertedSession {
-  const bytes = (line: Line): Buffer => (typeof line === 'string' ? Buffer.from(line, 'latin1') : line);
-  return { ...session, ...(session.conversation !== undefined && { conversation: bytes(session.conversation) }), rejected: session.rejected.map(({ reason, line }) => ({ reason, line: bytes(line) })) };
+  /** Reject lines, in byte text. */
+  readonly rejected: readonly { readonly reason: string; readonly line: string }[];
 }
 
 const NOTICE = '"notice"';

@@ -1,5 +1,5 @@
 // Convert on hand-written records: the README rules one by one; the same
-// result whether sessions are grouped as they are read or spilled to buckets,
+// result whether sessions are grouped as they are read or again from buckets,
 // and whether lines are in ingest's shape or written otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
